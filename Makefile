@@ -1,0 +1,27 @@
+# make run  - set up .venv if needed, then run the whole lesson on the shipped emoji data
+# make test - set up .venv if needed, then run every test (unit tests + notebooks under nbval)
+# make lab  - JupyterLab on notebooks/
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lab clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[lesson,test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python scripts/run_lesson.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf runs/

@@ -1,0 +1,37 @@
+"""Tiny image folders made by the tests themselves: no network, no shipped data needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def distinct_image(i: int, size: int = 32) -> Image.Image:
+    """An RGB image that is recognisable by its pixels: colour and stripe both depend on i."""
+    rng = np.random.default_rng(i)
+    arr = np.zeros((size, size, 3), dtype=np.uint8)
+    arr[:] = rng.integers(0, 256, size=3, dtype=np.uint8)
+    arr[:, (i % size)] = 255 - arr[0, 0]
+    arr[(3 * i) % size, :] = rng.integers(0, 256, size=3, dtype=np.uint8)
+    return Image.fromarray(arr, mode="RGB")
+
+
+def make_folder(folder: Path, n: int = 12, size: int = 32) -> list[Path]:
+    """Write n distinct PNG images named img_000.png ... into folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = folder / f"img_{i:03d}.png"
+        distinct_image(i, size).save(path)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    """A folder of 12 distinct 32x32 images."""
+    make_folder(tmp_path / "images")
+    return tmp_path / "images"

@@ -1,0 +1,40 @@
+"""The project's own files agree with each other: one list of dependencies, one test command."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
+
+
+def _split(requirement: str) -> tuple[str, str]:
+    name, spec = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", requirement.strip()).groups()
+    return name.lower().replace("_", "-"), spec.replace(" ", "")
+
+
+def test_environment_yml_and_pyproject_name_the_same_dependencies():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pip_reqs = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    pip = dict(_split(r) for r in pip_reqs)
+    conda = {}
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        m = re.match(r"^  - ([A-Za-z][^:\s]*.*)$", line)
+        if m and m.group(1) not in ("pip", "pip:", "conda-forge"):
+            name, spec = _split(m.group(1))
+            if name != "python":
+                conda[CONDA_NAMES.get(name, name)] = spec
+    assert conda == pip
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in readme and re.search(r"^make test\b", ci, re.M)
+
+
+def test_design_card_layout_exists():
+    for name in ("notebooks", "tutorial_utils", "data", "tests", "environment.yml", "README.md"):
+        assert (ROOT / name).exists(), name

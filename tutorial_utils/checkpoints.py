@@ -1,0 +1,74 @@
+"""Save and load checkpoints that carry the config needed to rebuild the models.
+
+Checkpoints are written atomically, so a crash mid-save never destroys the previous best model.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .files import atomic_write
+from .models import ConvDecoder, ConvEncoder, ModelConfig, build_models
+
+FORMAT_VERSION = 1
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    config: ModelConfig,
+    encoder: nn.Module,
+    decoder: nn.Module,
+    **extra: Any,
+) -> Path:
+    """Write config, both state dicts and any ``extra`` (epoch, history, optimizer...) atomically."""
+    state = {
+        "format_version": FORMAT_VERSION,
+        "config": config.to_dict(),
+        "encoder": {k: v.detach().cpu() for k, v in encoder.state_dict().items()},
+        "decoder": {k: v.detach().cpu() for k, v in decoder.state_dict().items()},
+        **extra,
+    }
+    return atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load the raw checkpoint dict on the CPU, with a clear error when it is not one of ours."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint; train first (python -m tutorial_utils train)")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle, zip and torch errors all mean "not a readable checkpoint"
+        raise ValueError(f"{path}: not a readable checkpoint ({err})") from err
+    if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION or "config" not in state:
+        raise ValueError(f"{path}: not a tutorial_utils checkpoint (format_version {FORMAT_VERSION} expected)")
+    return state
+
+
+def load_checkpoint(
+    path: str | os.PathLike, expect: ModelConfig | None = None
+) -> tuple[ConvEncoder, ConvDecoder, ModelConfig, dict[str, Any]]:
+    """Rebuild (encoder, decoder, config, raw state) from a checkpoint.
+
+    With ``expect``, a checkpoint made for another image size or architecture fails with a message
+    that says what differs, instead of a cryptic shape error later.
+    """
+    state = read_checkpoint(path)
+    cfg = state["config"]
+    config = ModelConfig(image_size=cfg["image_size"], channels=tuple(cfg["channels"]), output=cfg["output"])
+    if expect is not None and expect != config:
+        diffs = [
+            f"{name}: checkpoint has {getattr(config, name)}, expected {getattr(expect, name)}"
+            for name in ("image_size", "channels", "output")
+            if getattr(config, name) != getattr(expect, name)
+        ]
+        raise ValueError(f"{path}: checkpoint does not match the requested model ({'; '.join(diffs)})")
+    encoder, decoder = build_models(config)
+    encoder.load_state_dict(state["encoder"])
+    decoder.load_state_dict(state["decoder"])
+    return encoder, decoder, config, state

@@ -1,0 +1,103 @@
+"""``python -m tutorial_utils``: train, index and search from the command line (a thin layer over pipeline)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .checkpoints import load_checkpoint
+from .data import ImageReadError
+from .embeddings import Embedder, EmbeddingIndex, StaleIndexError
+from .models import ModelConfig
+from .pipeline import DEFAULT_DATA, DEFAULT_RUN, INDEX_FILE, TrainSettings, index_folder, train_folder
+from .search import SimilarityIndex
+from .training import BEST_CHECKPOINT, pick_device
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    config = ModelConfig(image_size=args.image_size, output=args.output)
+    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    history = train_folder(args.data, args.run_dir, config, settings, device=args.device, resume=args.resume,
+                           progress=not args.quiet, verbose=not args.quiet)
+    print(f"best validation MSE {history.best_val_loss:.4f} at epoch {history.best_epoch}; "
+          f"checkpoint: {Path(args.run_dir) / BEST_CHECKPOINT}")
+
+
+def _cmd_index(args: argparse.Namespace) -> None:
+    checkpoint = args.checkpoint or Path(args.run_dir) / BEST_CHECKPOINT
+    out = args.out or Path(args.run_dir) / INDEX_FILE
+    index = index_folder(args.data, checkpoint, out, pooling=args.pooling, device=args.device)
+    print(f"indexed {len(index.files)} images ({index.embeddings.shape[1]} values each) -> {out}")
+
+
+def _cmd_search(args: argparse.Namespace) -> None:
+    index_path = args.index or Path(args.run_dir) / INDEX_FILE
+    index = EmbeddingIndex.load(index_path)
+    encoder, _, config, _ = load_checkpoint(args.checkpoint or index.meta["checkpoint"])
+    embedder = Embedder(encoder, config.image_size, index.meta.get("pooling", "flatten"), pick_device(args.device))
+    searcher = SimilarityIndex(index, embedder, metric=args.metric)
+    (result,) = searcher.search(args.query, k=args.k)
+    print(f"{args.k} nearest images to {args.query} ({args.metric} distance):")
+    for rank, (path, dist) in enumerate(zip(result.paths, result.distances), start=1):
+        print(f"{rank:3d}. {dist:.4f}  {path}")
+    if args.picture:
+        from .plots import plot_neighbours  # matplotlib only when a picture is asked for
+
+        plot_neighbours(args.query, result, query_title=Path(args.query).name[:18]).savefig(args.picture, dpi=100)
+        print(f"picture: {args.picture}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its three subcommands."""
+    parser = argparse.ArgumentParser(prog="python -m tutorial_utils",
+                                     description="Image similarity search with a convolutional autoencoder.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--run-dir", type=Path, default=DEFAULT_RUN, help="folder for checkpoints and index (%(default)s)")
+        p.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+
+    p = sub.add_parser("train", help="train the autoencoder on a folder of images")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of images (%(default)s)")
+    p.add_argument("--epochs", type=int, default=TrainSettings.epochs)
+    p.add_argument("--batch-size", type=int, default=TrainSettings.batch_size)
+    p.add_argument("--lr", type=float, default=TrainSettings.lr)
+    p.add_argument("--seed", type=int, default=TrainSettings.seed)
+    p.add_argument("--image-size", type=int, default=64, help="side in pixels, a multiple of 32 (%(default)s)")
+    p.add_argument("--output", choices=["relu", "sigmoid"], default="sigmoid",
+                   help="decoder's last activation (%(default)s; relu is the original tutorial's)")
+    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+    common(p)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("index", help="embed every image of a folder and save the search index")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of images (%(default)s)")
+    p.add_argument("--checkpoint", type=Path, default=None, help="default: RUN_DIR/best.pt")
+    p.add_argument("--out", type=Path, default=None, help="default: RUN_DIR/index.npz")
+    p.add_argument("--pooling", choices=["flatten", "avg"], default="flatten")
+    common(p)
+    p.set_defaults(func=_cmd_index)
+
+    p = sub.add_parser("search", help="print the k most similar indexed images to a query image")
+    p.add_argument("query", type=Path, help="an image file of any size or mode")
+    p.add_argument("-k", type=int, default=5, help="number of neighbours (%(default)s)")
+    p.add_argument("--index", type=Path, default=None, help="default: RUN_DIR/index.npz")
+    p.add_argument("--checkpoint", type=Path, default=None, help="default: the one the index was built with")
+    p.add_argument("--metric", choices=["cosine", "euclidean"], default="cosine")
+    p.add_argument("--picture", type=Path, default=None, help="also save a PNG of the query and its neighbours")
+    common(p)
+    p.set_defaults(func=_cmd_search)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; expected errors become a one-line message and exit code 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (FileNotFoundError, ValueError, ImageReadError, StaleIndexError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,170 @@
+"""Embed every image with the trained encoder and save the result as a search index with a manifest.
+
+Fix from the original tutorial: it started from one random placeholder row and ``torch.cat``-ed
+each batch onto it, so row i held image i-1 and every search result was off by one. Here the
+(N, D) array is preallocated and row i is filled with image i; the manifest stores file i beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, SequentialSampler
+
+from .data import ImageLike, list_image_files, load_image
+from .files import atomic_write
+
+POOLINGS = ("flatten", "avg")
+
+
+def pool_features(features: torch.Tensor, pooling: str = "flatten") -> torch.Tensor:
+    """(N, C, H, W) feature map -> (N, D) vectors: all values (``flatten``) or a per-channel mean (``avg``)."""
+    if pooling == "flatten":
+        return features.flatten(1)
+    if pooling == "avg":
+        return features.mean(dim=(2, 3))
+    raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+
+
+@torch.no_grad()
+def create_embeddings(
+    encoder: nn.Module, loader: DataLoader, device: torch.device | str | None = None, pooling: str = "flatten"
+) -> np.ndarray:
+    """Embed every image of ``loader`` into a preallocated (N, D) float32 array, row i = item i.
+
+    The loader must not shuffle: a shuffled order would break the row <-> file alignment.
+    """
+    if not isinstance(loader.sampler, SequentialSampler):
+        raise ValueError("create_embeddings needs an unshuffled loader (shuffle=False): row i must be item i")
+    device = torch.device(device) if device is not None else next(encoder.parameters()).device
+    encoder.eval().to(device)
+    n = len(loader.dataset)
+    out: np.ndarray | None = None
+    row = 0
+    for images, _ in loader:
+        vectors = pool_features(encoder(images.to(device)), pooling).float().cpu().numpy()
+        if out is None:
+            out = np.empty((n, vectors.shape[1]), dtype=np.float32)
+        out[row : row + len(vectors)] = vectors
+        row += len(vectors)
+    if out is None or row != n:
+        raise RuntimeError(f"the loader gave {row} images for a dataset of {n}")
+    return out
+
+
+class Embedder:
+    """Turns any query (path, PIL image, tensor, or a list of them) into embedding rows."""
+
+    def __init__(self, encoder: nn.Module, image_size: int, pooling: str = "flatten",
+                 device: torch.device | str | None = None) -> None:
+        self.device = torch.device(device) if device is not None else next(encoder.parameters()).device
+        self.encoder = encoder.eval().to(self.device)
+        self.image_size = image_size
+        self.pooling = pooling
+
+    @torch.no_grad()
+    def __call__(self, images: ImageLike | torch.Tensor | list) -> np.ndarray:
+        """(Q, D) float32 embeddings; a single image gives Q = 1."""
+        if isinstance(images, torch.Tensor) and images.ndim == 4:
+            batch = torch.stack([load_image(im, self.image_size) for im in images])
+        else:
+            items = images if isinstance(images, (list, tuple)) else [images]
+            batch = torch.stack([load_image(im, self.image_size) for im in items])
+        features = self.encoder(batch.to(self.device))
+        return pool_features(features, self.pooling).float().cpu().numpy()
+
+
+class StaleIndexError(RuntimeError):
+    """The index no longer matches the image folder it was built from."""
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """SHA-1 of a file's bytes: detects an image that was replaced under the same name."""
+    return hashlib.sha1(Path(path).read_bytes()).hexdigest()
+
+
+@dataclass
+class EmbeddingIndex:
+    """Embeddings with their manifest: ``embeddings[i]`` belongs to ``root / files[i]``."""
+
+    embeddings: np.ndarray
+    files: list[str]
+    root: Path
+    digests: list[str]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+        if self.embeddings.ndim != 2 or not len(self.embeddings) == len(self.files) == len(self.digests):
+            raise ValueError(
+                f"index has {self.embeddings.shape} embeddings for {len(self.files)} files: they must match 1:1"
+            )
+
+    @classmethod
+    def build(cls, embeddings: np.ndarray, root: str | os.PathLike, files: list[str], **meta: Any) -> EmbeddingIndex:
+        """Pair embeddings with file names (relative to ``root``) and record each file's digest."""
+        root = Path(root)
+        return cls(np.asarray(embeddings, dtype=np.float32), list(files), root,
+                   [file_digest(root / f) for f in files], dict(meta))
+
+    @property
+    def paths(self) -> list[Path]:
+        """Absolute-or-as-given paths of the indexed files, in row order."""
+        return [self.root / f for f in self.files]
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write embeddings and manifest together into one ``.npz``, atomically."""
+        manifest = json.dumps({"root": str(self.root), "files": self.files, "digests": self.digests,
+                               "meta": self.meta})
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, embeddings=self.embeddings, manifest=np.array(manifest))
+
+        return atomic_write(path, write)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, root: str | os.PathLike | None = None, check: bool = True) -> EmbeddingIndex:
+        """Read an index; with ``check``, raise :class:`StaleIndexError` when the folder changed since."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such index; build it first (python -m tutorial_utils index)")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                embeddings = data["embeddings"]
+                manifest = json.loads(str(data["manifest"]))
+        except Exception as err:
+            raise ValueError(f"{path}: not a readable index file ({err})") from err
+        index = cls(embeddings, manifest["files"], Path(root) if root else Path(manifest["root"]),
+                    manifest["digests"], manifest.get("meta", {}))
+        if check:
+            index.check(source=path)
+        return index
+
+    def check(self, source: str | os.PathLike = "index") -> None:
+        """Compare the manifest with the folder: files added, removed or changed make the index stale."""
+        if not self.root.is_dir():
+            raise StaleIndexError(f"{source}: image folder {self.root} does not exist")
+        present = {p.relative_to(self.root).as_posix() for p in list_image_files(self.root)}
+        indexed = set(self.files)
+        skipped = set(self.meta.get("skipped", []))  # unreadable files left out on purpose at build time
+        added, removed = sorted(present - indexed - skipped), sorted(indexed - present)
+        changed = [f for f, d in zip(self.files, self.digests) if f in present and file_digest(self.root / f) != d]
+        problems = [
+            f"{len(names)} file(s) {what} (e.g. {names[0]})"
+            for names, what in ((added, "added"), (removed, "removed"), (changed, "changed"))
+            if names
+        ]
+        if problems:
+            raise StaleIndexError(
+                f"{source}: index is stale for {self.root}: {'; '.join(problems)}. "
+                "Rebuild it with: python -m tutorial_utils index"
+            )

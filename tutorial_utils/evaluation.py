@@ -1,0 +1,76 @@
+"""Score embeddings with labels: precision@k and mean average precision@k, leave-one-out.
+
+Labels are never used to train; here they only say whether a neighbour is "right"
+(same category or subcategory as the query).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+
+def leave_one_out_neighbours(embeddings: np.ndarray, k: int, metric: str = "cosine") -> np.ndarray:
+    """(N, k) indices of each row's k nearest other rows, nearest first, the row itself left out."""
+    n = len(embeddings)
+    if not 0 < k < n:
+        raise ValueError(f"k must be between 1 and {n - 1} for {n} embeddings, got {k}")
+    nn_model = NearestNeighbors(metric=metric, algorithm="brute").fit(embeddings)
+    _, idx = nn_model.kneighbors(embeddings, n_neighbors=k + 1)
+    rows = np.arange(n)[:, None]
+    keep = idx != rows
+    # each row drops itself; where it was not among the k+1 (exact duplicates), drop the last instead
+    keep[keep.all(axis=1), -1] = False
+    return idx[keep].reshape(n, k)
+
+
+def relevance(neighbours: np.ndarray, labels: Sequence, query_labels: Sequence | None = None) -> np.ndarray:
+    """Boolean (Q, k): is neighbour j of query q labelled like the query?"""
+    labels = np.asarray(labels)
+    query_labels = labels if query_labels is None else np.asarray(query_labels)
+    return labels[neighbours] == query_labels[:, None]
+
+
+def precision_at_k(relevant: np.ndarray, k: int | None = None) -> float:
+    """Mean over queries of the fraction of the first k neighbours that are relevant."""
+    k = relevant.shape[1] if k is None else k
+    return float(relevant[:, :k].mean())
+
+
+def average_precision_at_k(relevant: np.ndarray, n_relevant: np.ndarray | None = None, k: int | None = None) -> np.ndarray:
+    """AP@k of each query: the mean of precision@i over the ranks i <= k holding a relevant item.
+
+    The sum is divided by min(k, number of relevant items in the collection) when ``n_relevant`` is
+    given (so missing a findable item costs), else by the number of relevant items retrieved.
+    """
+    k = relevant.shape[1] if k is None else k
+    rel = relevant[:, :k].astype(np.float64)
+    precision_at_rank = np.cumsum(rel, axis=1) / np.arange(1, k + 1)
+    hits = (precision_at_rank * rel).sum(axis=1)
+    denom = rel.sum(axis=1) if n_relevant is None else np.minimum(k, np.asarray(n_relevant))
+    return np.divide(hits, denom, out=np.zeros_like(hits), where=denom > 0)
+
+
+def mean_average_precision_at_k(relevant: np.ndarray, n_relevant: np.ndarray | None = None,
+                                k: int | None = None) -> float:
+    """mAP@k: the mean of :func:`average_precision_at_k` over queries."""
+    return float(average_precision_at_k(relevant, n_relevant, k).mean())
+
+
+def relevant_counts(labels: Sequence) -> np.ndarray:
+    """For each item, how many other items share its label (what a perfect search could find)."""
+    labels = np.asarray(labels)
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    return counts[inverse] - 1
+
+
+def score_embeddings(embeddings: np.ndarray, labels: Sequence, k: int = 10, metric: str = "cosine") -> dict[str, float]:
+    """Leave-one-out P@k and mAP@k of ``embeddings`` against ``labels``."""
+    neighbours = leave_one_out_neighbours(embeddings, k, metric)
+    rel = relevance(neighbours, labels)
+    return {
+        f"P@{k}": precision_at_k(rel),
+        f"mAP@{k}": mean_average_precision_at_k(rel, relevant_counts(labels)),
+    }

@@ -1,0 +1,93 @@
+"""The lesson's steps end to end on one folder: train, then index. Used by the CLI and the notebooks.
+
+Each step writes into a run folder (``best.pt``, ``last.pt``, ``index.npz``, ``history.json``)
+and can reuse what an earlier run left there, so every notebook can start in a fresh kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from torch.utils.data import DataLoader
+
+from .checkpoints import load_checkpoint
+from .data import FolderDataset
+from .embeddings import EmbeddingIndex, create_embeddings
+from .files import atomic_write
+from .models import ModelConfig, build_models
+from .training import BEST_CHECKPOINT, History, fit, make_loaders, pick_device, seed_everything
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO_ROOT / "data" / "emoji" / "images"
+DEFAULT_LABELS = REPO_ROOT / "data" / "emoji" / "labels.csv"
+DEFAULT_QUERIES = REPO_ROOT / "data" / "emoji-queries" / "images"
+DEFAULT_RUN = REPO_ROOT / "runs" / "lesson"
+INDEX_FILE = "index.npz"
+HISTORY_FILE = "history.json"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The knobs of one training run; the defaults fit the lesson's CPU budget (about a minute)."""
+
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float = 1e-3
+    val_fraction: float = 0.2
+    seed: int = 0
+
+
+def train_folder(
+    data: str | os.PathLike = DEFAULT_DATA,
+    run_dir: str | os.PathLike = DEFAULT_RUN,
+    config: ModelConfig = ModelConfig(),
+    settings: TrainSettings = TrainSettings(),
+    device: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    verbose: bool = True,
+    dataset: FolderDataset | None = None,
+) -> History:
+    """Train an autoencoder on every image under ``data``; checkpoints and history go to ``run_dir``."""
+    dataset = dataset or FolderDataset(data, image_size=config.image_size)
+    train_loader, val_loader, _ = make_loaders(dataset, settings.batch_size, settings.val_fraction, settings.seed)
+    seed_everything(settings.seed)  # the initial weights depend on the seed too
+    encoder, decoder = build_models(config)
+    history = fit(encoder, decoder, train_loader, val_loader, config, epochs=settings.epochs, lr=settings.lr,
+                  device=device, out_dir=run_dir, resume=resume, seed=settings.seed,
+                  progress=progress, verbose=verbose)
+    record = {"data": str(data), "config": config.to_dict(), "settings": asdict(settings), "history": asdict(history)}
+    atomic_write(Path(run_dir) / HISTORY_FILE, lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
+    return history
+
+
+def load_history(run_dir: str | os.PathLike = DEFAULT_RUN) -> History:
+    """The loss history a :func:`train_folder` run saved."""
+    record = json.loads((Path(run_dir) / HISTORY_FILE).read_text())
+    return History(**record["history"])
+
+
+def index_folder(
+    data: str | os.PathLike = DEFAULT_DATA,
+    checkpoint: str | os.PathLike = DEFAULT_RUN / BEST_CHECKPOINT,
+    index_path: str | os.PathLike = DEFAULT_RUN / INDEX_FILE,
+    pooling: str = "flatten",
+    batch_size: int = 64,
+    device: str | None = None,
+) -> EmbeddingIndex:
+    """Embed every image under ``data`` with the checkpoint's encoder and save the index with its manifest."""
+    encoder, _, config, _ = load_checkpoint(checkpoint)
+    dataset = FolderDataset(data, image_size=config.image_size, cache=False)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    embeddings = create_embeddings(encoder, loader, pick_device(device), pooling=pooling)
+    root = Path(data).resolve()
+    index = EmbeddingIndex.build(
+        embeddings, root, dataset.relative_paths,
+        checkpoint=str(Path(checkpoint).resolve()), pooling=pooling, image_size=config.image_size,
+        skipped=[p.relative_to(dataset.root).as_posix() for p, _ in dataset.skipped],
+    )
+    index.save(index_path)
+    return index

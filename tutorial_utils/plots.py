@@ -1,0 +1,110 @@
+"""Pictures for the lesson: image grids, reconstructions, loss curves, neighbours of a query.
+
+Each function returns a matplotlib ``Figure`` built without pyplot, so notebooks show it once
+and scripts can ``fig.savefig(...)`` without a screen.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torchvision.utils import make_grid
+
+from .data import ImageLike, load_rgb
+from .search import Neighbours
+from .training import History
+
+
+def _to_hwc(image: torch.Tensor | ImageLike, size: int = 64) -> np.ndarray:
+    """A (3, H, W) tensor in [0, 1], a path or a PIL image -> an (H, W, 3) array for imshow."""
+    if isinstance(image, torch.Tensor):
+        return image.detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
+    return np.asarray(load_rgb(image, size))
+
+
+def show_grid(images: torch.Tensor, nrow: int = 8, title: str | None = None, scale: float = 0.9) -> Figure:
+    """A batch (N, 3, H, W) as one grid picture (torchvision ``make_grid``)."""
+    grid = make_grid(images.detach().cpu().clamp(0, 1), nrow=nrow, padding=2, pad_value=1.0)
+    rows = int(np.ceil(len(images) / nrow))
+    fig = Figure(figsize=(scale * nrow, scale * rows + (0.4 if title else 0)))
+    ax = fig.add_subplot()
+    ax.imshow(grid.permute(1, 2, 0).numpy())
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_images(images: Sequence[torch.Tensor | ImageLike], titles: Sequence[str] | None = None,
+                ncols: int = 6, size: float = 1.6) -> Figure:
+    """Images side by side with a title under each (paths, PIL images or tensors)."""
+    n = len(images)
+    nrows = int(np.ceil(n / ncols))
+    fig = Figure(figsize=(size * min(n, ncols), (size + 0.35) * nrows))
+    for i, image in enumerate(images):
+        ax = fig.add_subplot(nrows, min(n, ncols), i + 1)
+        ax.imshow(_to_hwc(image))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_xlabel(titles[i], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_reconstructions(rows: Mapping[str, torch.Tensor], size: float = 1.0) -> Figure:
+    """One row per entry (e.g. "original", "epoch 1", "epoch 20"), the same images in each column."""
+    n_rows = len(rows)
+    n_cols = max(len(t) for t in rows.values())
+    fig = Figure(figsize=(size * n_cols + 1.2, size * n_rows))
+    for r, (label, batch) in enumerate(rows.items()):
+        for c in range(len(batch)):
+            ax = fig.add_subplot(n_rows, n_cols, r * n_cols + c + 1)
+            ax.imshow(_to_hwc(batch[c]))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.subplots_adjust(left=1.2 / (size * n_cols + 1.2), right=0.99, wspace=0.05, hspace=0.05)
+    return fig
+
+
+def plot_losses(history: History, baseline: float | None = None, title: str = "Reconstruction loss (MSE)") -> Figure:
+    """Train and validation loss per epoch, the best epoch marked, and an optional baseline line."""
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.add_subplot()
+    epochs = np.arange(1, len(history.train_loss) + 1)
+    ax.plot(epochs, history.train_loss, marker="o", ms=3, label="train")
+    ax.plot(epochs, history.val_loss, marker="o", ms=3, label="validation")
+    if history.best_epoch:
+        ax.axvline(history.best_epoch, color="grey", ls=":", label=f"best epoch ({history.best_epoch})")
+    if baseline is not None:
+        ax.axhline(baseline, color="red", ls="--", label="predict the mean image")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MSE")
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_neighbours(query: torch.Tensor | ImageLike, neighbours: Neighbours, query_title: str = "query",
+                    size: float = 1.6) -> Figure:
+    """The query, then its neighbours nearest first, each titled with its rank and distance."""
+    images = [query] + list(neighbours.paths)
+    titles = [query_title] + [
+        f"#{rank} d={dist:.3f}\n{os.path.basename(path)[:18]}"
+        for rank, (path, dist) in enumerate(zip(neighbours.paths, neighbours.distances), start=1)
+    ]
+    fig = show_images(images, titles, ncols=len(images), size=size)
+    fig.axes[0].patch.set_edgecolor("red")
+    for spine in fig.axes[0].spines.values():
+        spine.set_edgecolor("red")
+        spine.set_linewidth(2)
+    return fig
