@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python scripts/run_lesson.py
 
+# the tests train into runs/test, so they never replace the checkpoints of `make run` in runs/lesson
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python -m pytest
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -1,64 +1,78 @@
-"""`make run`: the whole lesson end to end on the shipped emoji data, everything written to one folder.
+"""`make run`: execute every lesson notebook in order, each in a fresh kernel, into one output folder.
 
-With notebooks in notebooks/, each is executed in order in a fresh kernel (executed copy + HTML).
-Without them, the same steps run through the command-line pipeline.
+Writes RUN_DIR/notebooks/NN_name.ipynb (executed) and .html, plus the checkpoints, index and PNG figures
+that the notebooks save into RUN_DIR, then prints a summary. With --update-stored, the executed outputs
+(solutions included) are written back into notebooks/ instead: that is how the committed outputs are made.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 from pathlib import Path
 
-import torch
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import ExecutePreprocessor
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tutorial_utils.checkpoints import load_checkpoint  # noqa: E402
-from tutorial_utils.data import FolderDataset, read_labels  # noqa: E402
-from tutorial_utils.embeddings import Embedder  # noqa: E402
-from tutorial_utils.pipeline import (  # noqa: E402
-    DEFAULT_DATA, DEFAULT_QUERIES, DEFAULT_RUN, index_folder, train_folder,
-)
-from tutorial_utils.plots import plot_losses, plot_neighbours, plot_reconstructions  # noqa: E402
-from tutorial_utils.search import SimilarityIndex  # noqa: E402
-from tutorial_utils.training import BEST_CHECKPOINT, reconstruct  # noqa: E402
-
-QUERIES = ["1f44b-1f3fd.png", "1f385-1f3ff.png", "1f44d-1f3fb.png", "1f9d1-1f3fe.png"]
+NOTEBOOKS = ROOT / "notebooks"
 
 
-def run_pipeline(out: Path) -> list[str]:
-    """Train, index and search with the package's functions; return summary lines."""
-    history = train_folder(DEFAULT_DATA, out, progress=False)
-    index = index_folder(DEFAULT_DATA, out / BEST_CHECKPOINT, out / "index.npz")
-    encoder, decoder, config, _ = load_checkpoint(out / BEST_CHECKPOINT)
-    plot_losses(history).savefig(out / "loss_curve.png", dpi=100)
-    dataset = FolderDataset(DEFAULT_DATA, config.image_size)
-    images = torch.stack([dataset[i][0] for i in range(0, len(dataset), len(dataset) // 12)][:12])
-    plot_reconstructions({"original": images, "reconstructed": reconstruct(encoder, decoder, images)}).savefig(
-        out / "reconstructions.png", dpi=100)
-    searcher = SimilarityIndex(index, Embedder(encoder, config.image_size))
-    names = read_labels(DEFAULT_QUERIES.parent / "labels.csv", QUERIES, column="name")
-    for name, query in zip(names, QUERIES):
-        (result,) = searcher.search(DEFAULT_QUERIES / query, k=6)
-        plot_neighbours(DEFAULT_QUERIES / query, result, query_title=name[:18]).savefig(
-            out / f"neighbours_{Path(query).stem}.png", dpi=100)
-    return [f"trained {len(history.train_loss)} epochs: best validation MSE {history.best_val_loss:.4f} "
-            f"(epoch {history.best_epoch})", f"indexed {len(index.files)} images"]
+def execute(path: Path, timeout: int = 900) -> tuple[nbformat.NotebookNode, float]:
+    """Run one notebook top to bottom in a fresh kernel; return it with its outputs and the seconds taken."""
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(nb, {"metadata": {"path": str(path.parent)}})
+    return nb, time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_RUN)
+    parser.add_argument("--run-dir", type=Path, default=ROOT / "runs" / "lesson")
+    parser.add_argument("--update-stored", action="store_true",
+                        help="write outputs back into notebooks/ (lesson and solutions) instead of RUN_DIR")
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    summary = run_pipeline(args.out)
-    print("\n".join(["", "Lesson finished in %.0f s." % (time.perf_counter() - start), *summary,
-                     f"Look in {args.out}:"] + [f"  {p.name}" for p in sorted(args.out.glob("*.png"))]))
+    run_dir = args.run_dir.resolve()
+    os.environ["TUTORIAL_RUN_DIR"] = str(run_dir)  # the kernels inherit it: every notebook shares this run
+    for stale in ("best.pt", "last.pt", "history.json", "index.npz"):
+        (run_dir / stale).unlink(missing_ok=True)  # start clean, so the run repeats the lesson exactly
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if args.update_stored:
+        paths += sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    out = run_dir / "notebooks"
+    out.mkdir(parents=True, exist_ok=True)
+    timings = []
+    total_start = time.perf_counter()
+    for path in paths:
+        print(f"running {path.relative_to(ROOT)} ...", flush=True)
+        nb, seconds = execute(path)
+        timings.append((path.relative_to(ROOT).as_posix(), seconds))
+        if args.update_stored:
+            nbformat.write(nb, path)
+        else:
+            nbformat.write(nb, out / path.name)
+            html, _ = HTMLExporter().from_notebook_node(nb)
+            (out / path.with_suffix(".html").name).write_text(html, encoding="utf-8")
+    total = time.perf_counter() - total_start
+
+    print(f"\nLesson finished: {len(paths)} notebooks in {total:.0f} s")
+    for name, seconds in timings:
+        print(f"  {seconds:6.1f} s  {name}")
+    history = run_dir / "history.json"
+    if history.is_file():
+        h = json.loads(history.read_text())["history"]
+        print(f"autoencoder: {len(h['val_loss'])} epochs, best validation MSE {h['best_val_loss']:.4f} "
+              f"(epoch {h['best_epoch']})")
+    where = "notebooks/ (stored outputs updated)" if args.update_stored else f"{out} (.ipynb and .html)"
+    print(f"executed notebooks: {where}")
+    print(f"figures, checkpoints and index: {run_dir}")
+    for png in sorted(run_dir.glob("*.png")):
+        print(f"  {png.name}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

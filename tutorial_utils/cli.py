@@ -10,7 +10,7 @@ from .checkpoints import load_checkpoint
 from .data import ImageReadError
 from .embeddings import Embedder, EmbeddingIndex, StaleIndexError
 from .models import ModelConfig
-from .pipeline import DEFAULT_DATA, DEFAULT_RUN, INDEX_FILE, TrainSettings, index_folder, train_folder
+from .pipeline import CLI_RUN, DEFAULT_DATA, INDEX_FILE, TrainSettings, index_folder, train_folder
 from .search import SimilarityIndex
 from .training import BEST_CHECKPOINT, pick_device
 
@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--run-dir", type=Path, default=DEFAULT_RUN, help="folder for checkpoints and index (%(default)s)")
+        p.add_argument("--run-dir", type=Path, default=CLI_RUN,
+                       help="folder for checkpoints and index (%(default)s)")
         p.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
 
     p = sub.add_parser("train", help="train the autoencoder on a folder of images")

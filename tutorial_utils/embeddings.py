@@ -168,3 +168,18 @@ class EmbeddingIndex:
                 f"{source}: index is stale for {self.root}: {'; '.join(problems)}. "
                 "Rebuild it with: python -m tutorial_utils index"
             )
+
+
+def map_2d(embeddings: np.ndarray, seed: int = 0, pca_dims: int = 50, perplexity: float = 30.0) -> np.ndarray:
+    """(N, 2) coordinates for a picture of the embedding space: PCA to ``pca_dims``, then t-SNE.
+
+    PCA first removes noise and makes t-SNE much faster; both are seeded so the map repeats.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    n_components = min(pca_dims, *embeddings.shape)
+    reduced = PCA(n_components=n_components, random_state=seed).fit_transform(embeddings)
+    tsne = TSNE(n_components=2, perplexity=min(perplexity, (len(embeddings) - 1) / 3), init="pca",
+                random_state=seed)
+    return tsne.fit_transform(reduced).astype(np.float32)

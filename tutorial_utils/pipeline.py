@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -15,16 +16,17 @@ from torch.utils.data import DataLoader
 
 from .checkpoints import load_checkpoint
 from .data import FolderDataset
-from .embeddings import EmbeddingIndex, create_embeddings
+from .embeddings import EmbeddingIndex, StaleIndexError, create_embeddings, file_digest
 from .files import atomic_write
 from .models import ModelConfig, build_models
-from .training import BEST_CHECKPOINT, History, fit, make_loaders, pick_device, seed_everything
+from .training import BEST_CHECKPOINT, EpochCallback, History, fit, make_loaders, pick_device, seed_everything
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO_ROOT / "data" / "emoji" / "images"
 DEFAULT_LABELS = REPO_ROOT / "data" / "emoji" / "labels.csv"
 DEFAULT_QUERIES = REPO_ROOT / "data" / "emoji-queries" / "images"
-DEFAULT_RUN = REPO_ROOT / "runs" / "lesson"
+DEFAULT_RUN = REPO_ROOT / "runs" / "lesson"  # the notebooks and make run
+CLI_RUN = REPO_ROOT / "runs" / "cli"  # the command line, so a user's own model never replaces the lesson's
 INDEX_FILE = "index.npz"
 HISTORY_FILE = "history.json"
 
@@ -50,6 +52,7 @@ def train_folder(
     progress: bool = True,
     verbose: bool = True,
     dataset: FolderDataset | None = None,
+    callbacks: Sequence[EpochCallback] = (),
 ) -> History:
     """Train an autoencoder on every image under ``data``; checkpoints and history go to ``run_dir``."""
     dataset = dataset or FolderDataset(data, image_size=config.image_size)
@@ -58,7 +61,7 @@ def train_folder(
     encoder, decoder = build_models(config)
     history = fit(encoder, decoder, train_loader, val_loader, config, epochs=settings.epochs, lr=settings.lr,
                   device=device, out_dir=run_dir, resume=resume, seed=settings.seed,
-                  progress=progress, verbose=verbose)
+                  progress=progress, verbose=verbose, callbacks=callbacks)
     record = {"data": str(data), "config": config.to_dict(), "settings": asdict(settings), "history": asdict(history)}
     atomic_write(Path(run_dir) / HISTORY_FILE, lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
     return history
@@ -86,8 +89,44 @@ def index_folder(
     root = Path(data).resolve()
     index = EmbeddingIndex.build(
         embeddings, root, dataset.relative_paths,
-        checkpoint=str(Path(checkpoint).resolve()), pooling=pooling, image_size=config.image_size,
+        checkpoint=str(Path(checkpoint).resolve()), checkpoint_sha1=file_digest(checkpoint), pooling=pooling, image_size=config.image_size,
         skipped=[p.relative_to(dataset.root).as_posix() for p, _ in dataset.skipped],
     )
     index.save(index_path)
     return index
+
+
+def lesson_run_dir() -> Path:
+    """The run folder the notebooks share: ``$TUTORIAL_RUN_DIR`` if set, else ``runs/lesson``."""
+    return Path(os.environ.get("TUTORIAL_RUN_DIR", DEFAULT_RUN)).resolve()
+
+
+def relative(path: str | os.PathLike) -> str:
+    """``path`` relative to the repository when it lies inside it, for outputs that read the same everywhere."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def ensure_trained(run_dir: str | os.PathLike, data: str | os.PathLike = DEFAULT_DATA,
+                   config: ModelConfig = ModelConfig(), settings: TrainSettings = TrainSettings()) -> Path:
+    """The run's best checkpoint; trains it first (same seed, same result) when an earlier notebook did not."""
+    checkpoint = Path(run_dir) / BEST_CHECKPOINT
+    if not checkpoint.is_file() or not (Path(run_dir) / HISTORY_FILE).is_file():
+        train_folder(data, run_dir, config, settings, progress=False, verbose=False)
+    return checkpoint
+
+
+def ensure_index(run_dir: str | os.PathLike, data: str | os.PathLike = DEFAULT_DATA) -> EmbeddingIndex:
+    """The run's index, rebuilt when missing, stale, or made with another checkpoint than the run's best."""
+    checkpoint = ensure_trained(run_dir, data)
+    path = Path(run_dir) / INDEX_FILE
+    try:
+        index = EmbeddingIndex.load(path, root=Path(data).resolve())
+        if index.meta.get("checkpoint_sha1") == file_digest(checkpoint):
+            return index
+    except (FileNotFoundError, StaleIndexError):
+        pass
+    return index_folder(data, checkpoint, path)

@@ -108,3 +108,36 @@ def plot_neighbours(query: torch.Tensor | ImageLike, neighbours: Neighbours, que
         spine.set_edgecolor("red")
         spine.set_linewidth(2)
     return fig
+
+
+def plot_embedding_map(coords: np.ndarray, labels: Sequence[str], thumbnails: Sequence[ImageLike] = (),
+                       thumb_every: int = 12, thumb_zoom: float = 0.28, title: str = "") -> Figure:
+    """2-D map of the embeddings: one dot per image coloured by label, with some images drawn as thumbnails."""
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    fig = Figure(figsize=(11, 9))
+    ax = fig.add_subplot()
+    names = sorted(set(labels))
+    colours = {name: f"C{i % 10}" for i, name in enumerate(names)}
+    labels = np.asarray(labels)
+    for name in names:
+        mask = labels == name
+        ax.scatter(coords[mask, 0], coords[mask, 1], s=8, c=colours[name], label=name, alpha=0.7)
+    for i in range(0, len(thumbnails), thumb_every):
+        box = OffsetImage(np.asarray(load_rgb(thumbnails[i], 64)), zoom=thumb_zoom)
+        ab = AnnotationBbox(box, coords[i], frameon=True, pad=0.05,
+                            bboxprops={"edgecolor": colours[labels[i]], "linewidth": 1.2})
+        ax.add_artist(ab)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), markerscale=3, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: Figure, folder: str | os.PathLike, name: str, dpi: int = 100) -> Figure:
+    """Save ``fig`` as ``folder/name`` (so ``make run`` leaves PNGs behind) and return it for display."""
+    os.makedirs(folder, exist_ok=True)
+    fig.savefig(os.path.join(folder, name), dpi=dpi, bbox_inches="tight")
+    return fig

@@ -184,7 +184,7 @@ def fit(
         start = state["epoch"]
         torch.set_rng_state(state["rng_state"])
         if verbose:
-            print(f"resumed from {out / LAST_CHECKPOINT} after epoch {start}")
+            print(f"resumed from {LAST_CHECKPOINT} after epoch {start}")
 
     epochs_iter = range(start + 1, epochs + 1)
     bar = tqdm(epochs_iter, desc="epochs", disable=not progress)

@@ -1,0 +1,42 @@
+"""Small helpers for the notebooks: show the package's real source, print aligned tables.
+
+Notebooks display code from here instead of copying it, so the lesson and the tested code never drift.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+from IPython.display import Markdown
+
+
+def show_source(obj: Any) -> Markdown:
+    """The source of a function, class or method as a highlighted code block, straight from the package."""
+    module = inspect.getmodule(obj)
+    where = f"`{module.__name__}.{obj.__qualname__}`" if module else f"`{obj.__qualname__}`"
+    return Markdown(f"{where}\n```python\n{inspect.getsource(obj).rstrip()}\n```")
+
+
+def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    """Rows as a plain-text table with aligned columns (numbers right-aligned)."""
+    cells = [[str(h) for h in headers]] + [[_fmt(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    numeric = [all(isinstance(row[i], (int, float)) for row in rows) for i in range(len(headers))]
+
+    def line(r: list[str]) -> str:
+        return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(r, widths, numeric)).rstrip()
+
+    return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]])
+
+
+def _fmt(value: Any) -> str:
+    """Integers with thousands separators, floats with 4 decimals."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
