@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from tutorial_utils.embeddings import EmbeddingIndex
+from tutorial_utils.models import ModelConfig
+from tutorial_utils.pipeline import (
+    REPO_ROOT,
+    TrainSettings,
+    ensure_index,
+    ensure_trained,
+    lesson_run_dir,
+    load_history,
+    relative,
+    train_folder,
+)
+from tutorial_utils.search import SimilarityIndex
+from tutorial_utils.widgets import neighbour_explorer
+
+from .conftest import distinct_image
+
+CONFIG = ModelConfig(image_size=32)
+
+
+def test_lesson_run_dir_follows_the_environment(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("TUTORIAL_RUN_DIR", str(tmp_path / "r"))
+    assert lesson_run_dir() == (tmp_path / "r").resolve()
+    monkeypatch.delenv("TUTORIAL_RUN_DIR")
+    assert lesson_run_dir() == REPO_ROOT / "runs" / "lesson"
+
+
+def test_relative_inside_and_outside_the_repo(tmp_path: Path):
+    assert relative(REPO_ROOT / "data" / "emoji") == "data/emoji"
+    assert relative(tmp_path) == tmp_path.resolve().as_posix()
+
+
+def test_train_folder_is_reproducible_and_saves_history(image_folder: Path, tmp_path: Path):
+    settings = TrainSettings(epochs=2, batch_size=4, seed=5)
+    a = train_folder(image_folder, tmp_path / "a", CONFIG, settings, progress=False, verbose=False)
+    b = train_folder(image_folder, tmp_path / "b", CONFIG, settings, progress=False, verbose=False)
+    assert a.val_loss == b.val_loss  # the seed fixes the initial weights too
+    assert load_history(tmp_path / "a").val_loss == a.val_loss
+
+
+def test_ensure_index_builds_reuses_and_rebuilds(image_folder: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    settings = TrainSettings(epochs=1, batch_size=4)
+    train_folder(image_folder, run, CONFIG, settings, progress=False, verbose=False)
+    assert ensure_trained(run, image_folder) == run / "best.pt"
+    first = ensure_index(run, image_folder)
+    assert len(first.files) == 12 and (run / "index.npz").is_file()
+    stamp = (run / "index.npz").stat().st_mtime_ns
+    ensure_index(run, image_folder)
+    assert (run / "index.npz").stat().st_mtime_ns == stamp  # fresh index reused
+    distinct_image(50).save(image_folder / "new.png")
+    rebuilt = ensure_index(run, image_folder)
+    assert len(rebuilt.files) == 13  # stale index rebuilt
+    assert EmbeddingIndex.load(run / "index.npz").files == rebuilt.files
+
+
+def test_neighbour_explorer_builds_its_controls(image_folder: Path, tmp_path: Path):
+    import numpy as np
+
+    files = sorted(p.name for p in image_folder.glob("*.png"))
+    index = EmbeddingIndex.build(np.random.default_rng(0).random((12, 4)).astype(np.float32), image_folder, files)
+    explorer = neighbour_explorer(SimilarityIndex(index), [f"emoji {i}" for i in range(12)], k=3)
+    dropdown, slider = explorer.children[:2]
+    assert len(dropdown.options) == 12 and slider.value == 3
