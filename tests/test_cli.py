@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tutorial_utils.cli import main
@@ -46,7 +47,26 @@ def test_missing_index_is_a_one_line_error(tmp_path: Path, image_folder: Path, c
     assert err.startswith("error: ") and "build it first" in err
 
 
-@pytest.mark.parametrize("command", ["train", "index", "search"])
+def test_evaluate_scores_an_index_against_labels(image_folder: Path, tmp_path: Path, capsys):
+    from tutorial_utils.embeddings import EmbeddingIndex
+
+    files = sorted(p.name for p in image_folder.glob("*.png"))
+    emb = np.array([[1, 0.1 * i] if i < 6 else [0.1 * i, 1] for i in range(12)], dtype=np.float32)
+    EmbeddingIndex.build(emb, image_folder, files).save(tmp_path / "index.npz")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,kind,mixed\n" + "".join(f"{f},{'a' if i < 6 else 'b'},{'ab'[i % 2]}\n"
+                                                      for i, f in enumerate(files)))
+    assert main(["evaluate", "--index", str(tmp_path / "index.npz"), "--labels", str(labels),
+                 "--column", "kind", "mixed", "-k", "3", "--per-label"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("kind: P@3 1.000, mAP@3 1.000  (12 images, 2 labels")
+    assert any(line.startswith("mixed: P@3 0.") for line in out)
+    labels.write_text("file,kind\nimg_000.png,a\n")
+    assert main(["evaluate", "--index", str(tmp_path / "index.npz"), "--labels", str(labels), "--column", "kind"]) == 2
+    assert "no label for 11 file(s)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["train", "index", "search", "evaluate"])
 def test_help_of_each_subcommand(command: str):
     result = subprocess.run([sys.executable, "-m", "tutorial_utils", command, "--help"],
                             capture_output=True, text=True, check=True)

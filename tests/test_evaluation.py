@@ -61,3 +61,27 @@ def test_relevant_counts():
 def test_k_out_of_range():
     with pytest.raises(ValueError, match="k must be"):
         leave_one_out_neighbours(np.eye(3, dtype=np.float32), k=3)
+
+
+def test_per_label_precision_and_matrix():
+    from tutorial_utils.evaluation import neighbour_label_matrix, per_label_precision
+
+    emb = np.array([[1, 0.0], [1, 0.1], [0.1, 1], [0, 1.0], [0.05, 1]], dtype=np.float32)
+    labels = ["a", "a", "b", "b", "a"]
+    per = per_label_precision(emb, labels, k=1)
+    # a-queries: 0 -> 1 (a), 1 -> 0 (a), 4 -> 3 or 2 (b): 2/3; b-queries: 2 -> 4 or 3, 3 -> 4 (a) ...
+    assert set(per) == {"a", "b"}
+    assert per["a"] == pytest.approx(2 / 3)
+    names, matrix = neighbour_label_matrix(emb, labels, k=1)
+    assert names == ["a", "b"]
+    assert np.allclose(matrix.sum(1), 1)
+    assert matrix[0, 0] == pytest.approx(per["a"])
+
+
+def test_recall_at_k_by_hand():
+    from tutorial_utils.evaluation import recall_at_k
+
+    index = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.float32)
+    queries = np.array([[1, 0.1], [0.9, 1]], dtype=np.float32)
+    # query 0 is nearest to row 0; query 1 is nearest to row 2, then row 1
+    assert recall_at_k(index, queries, targets=[0, 1], ks=(1, 2)) == {"R@1": 0.5, "R@2": 1.0}

@@ -48,8 +48,24 @@ def _cmd_search(args: argparse.Namespace) -> None:
         print(f"picture: {args.picture}")
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    from .data import read_labels
+    from .evaluation import per_label_precision, score_embeddings
+
+    index = EmbeddingIndex.load(args.index or Path(args.run_dir) / INDEX_FILE)
+    for column in args.column:
+        labels = read_labels(args.labels, index.files, column=column)
+        scores = score_embeddings(index.embeddings, labels, k=args.k, metric=args.metric)
+        print(f"{column}: " + ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
+              + f"  ({len(index.files)} images, {len(set(labels))} labels, {args.metric}, leave-one-out)")
+        if args.per_label:
+            for name, value in sorted(per_label_precision(index.embeddings, labels, args.k, args.metric).items(),
+                                      key=lambda kv: -kv[1]):
+                print(f"    {value:.3f}  {name}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with its three subcommands."""
+    """The argument parser with its subcommands."""
     parser = argparse.ArgumentParser(prog="python -m tutorial_utils",
                                      description="Image similarity search with a convolutional autoencoder.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--picture", type=Path, default=None, help="also save a PNG of the query and its neighbours")
     common(p)
     p.set_defaults(func=_cmd_search)
+
+    p = sub.add_parser("evaluate", help="score an index against a labels file: precision@k and mAP@k")
+    p.add_argument("--labels", type=Path, required=True, help="CSV with a 'file' column (names as in the index)")
+    p.add_argument("--column", nargs="+", default=["category"], help="label column(s) to score (%(default)s)")
+    p.add_argument("--index", type=Path, default=None, help="default: RUN_DIR/index.npz")
+    p.add_argument("-k", type=int, default=10, help="neighbours per query (%(default)s)")
+    p.add_argument("--metric", choices=["cosine", "euclidean"], default="cosine")
+    p.add_argument("--per-label", action="store_true", help="also print P@k for each label")
+    common(p)
+    p.set_defaults(func=_cmd_evaluate)
     return parser
 
 

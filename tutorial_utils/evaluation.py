@@ -74,3 +74,33 @@ def score_embeddings(embeddings: np.ndarray, labels: Sequence, k: int = 10, metr
         f"P@{k}": precision_at_k(rel),
         f"mAP@{k}": mean_average_precision_at_k(rel, relevant_counts(labels)),
     }
+
+
+def per_label_precision(embeddings: np.ndarray, labels: Sequence, k: int = 10, metric: str = "cosine") -> dict[str, float]:
+    """P@k of the queries of each label separately: which groups does the embedding find well?"""
+    rel = relevance(leave_one_out_neighbours(embeddings, k, metric), labels)
+    labels = np.asarray(labels)
+    return {name: float(rel[labels == name].mean()) for name in sorted(set(labels.tolist()))}
+
+
+def neighbour_label_matrix(embeddings: np.ndarray, labels: Sequence, k: int = 10,
+                           metric: str = "cosine") -> tuple[list[str], np.ndarray]:
+    """(names, M) where M[a, b] is the share of the k neighbours of label-a queries that have label b."""
+    labels = np.asarray(labels)
+    names = sorted(set(labels.tolist()))
+    pos = {n: i for i, n in enumerate(names)}
+    nbr_labels = labels[leave_one_out_neighbours(embeddings, k, metric)]
+    matrix = np.zeros((len(names), len(names)))
+    for q, row in zip(labels, nbr_labels):
+        for lab in row:
+            matrix[pos[q], pos[lab]] += 1
+    return names, matrix / matrix.sum(1, keepdims=True)
+
+
+def recall_at_k(index_embeddings: np.ndarray, query_embeddings: np.ndarray, targets: Sequence[int],
+                ks: Sequence[int] = (1, 5), metric: str = "cosine") -> dict[str, float]:
+    """Share of queries whose known right answer (row ``targets[q]`` of the index) is among their k nearest."""
+    nn_model = NearestNeighbors(metric=metric, algorithm="brute").fit(index_embeddings)
+    _, idx = nn_model.kneighbors(query_embeddings, n_neighbors=max(ks))
+    hits = idx == np.asarray(targets)[:, None]
+    return {f"R@{k}": float(hits[:, :k].any(axis=1).mean()) for k in ks}

@@ -1,0 +1,43 @@
+"""Embeddings that need no training, to measure the autoencoder against: pixels, PCA, colour histograms.
+
+A learned representation is only worth its training if it finds similar images better than these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+from torch.utils.data import Dataset
+
+
+def stack_images(dataset: Dataset) -> torch.Tensor:
+    """All images of a dataset as one (N, 3, H, W) float tensor, in dataset order."""
+    return torch.stack([dataset[i][0] for i in range(len(dataset))])
+
+
+def pixel_embeddings(images: torch.Tensor) -> np.ndarray:
+    """Each image's raw pixels as one vector: the simplest embedding there is."""
+    return images.flatten(1).numpy().astype(np.float32)
+
+
+def pca_embeddings(images: torch.Tensor, dims: int = 256, seed: int = 0) -> np.ndarray:
+    """Pixels projected on their ``dims`` main directions of variance (PCA fitted on the same images)."""
+    pixels = pixel_embeddings(images)
+    return PCA(n_components=min(dims, *pixels.shape), random_state=seed).fit_transform(pixels).astype(np.float32)
+
+
+def colour_histograms(images: torch.Tensor, bins: int = 8, drop_white: bool = True, sqrt: bool = True) -> np.ndarray:
+    """A bins^3 RGB histogram per image, normalised to sum 1.
+
+    ``drop_white`` removes the brightest bin, which the white background fills in every emoji;
+    ``sqrt`` (the Hellinger trick) keeps a few dominant colours from swamping the rest.
+    """
+    quantised = (images.clamp(0, 1) * (bins - 1e-6)).long()  # (N, 3, H, W) in 0..bins-1
+    codes = (quantised[:, 0] * bins + quantised[:, 1]) * bins + quantised[:, 2]
+    hist = torch.zeros(len(images), bins**3)
+    hist.scatter_add_(1, codes.flatten(1), torch.ones_like(codes.flatten(1), dtype=torch.float32))
+    if drop_white:
+        hist[:, -1] = 0
+    hist = hist / hist.sum(1, keepdim=True).clamp_min(1)
+    return (hist.sqrt() if sqrt else hist).numpy().astype(np.float32)
