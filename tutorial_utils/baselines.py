@@ -21,10 +21,15 @@ def pixel_embeddings(images: torch.Tensor) -> np.ndarray:
     return images.flatten(1).numpy().astype(np.float32)
 
 
-def pca_embeddings(images: torch.Tensor, dims: int = 256, seed: int = 0) -> np.ndarray:
-    """Pixels projected on their ``dims`` main directions of variance (PCA fitted on the same images)."""
-    pixels = pixel_embeddings(images)
-    return PCA(n_components=min(dims, *pixels.shape), random_state=seed).fit_transform(pixels).astype(np.float32)
+def pca_embeddings(images: torch.Tensor, dims: int = 256, seed: int = 0,
+                   fit_on: torch.Tensor | None = None) -> np.ndarray:
+    """Pixels projected on the ``dims`` main directions of variance of ``fit_on`` (default: the same images).
+
+    Pass the collection as ``fit_on`` to embed new queries in the collection's PCA space.
+    """
+    reference = pixel_embeddings(images if fit_on is None else fit_on)
+    pca = PCA(n_components=min(dims, *reference.shape), random_state=seed).fit(reference)
+    return pca.transform(pixel_embeddings(images)).astype(np.float32)
 
 
 def colour_histograms(images: torch.Tensor, bins: int = 8, drop_white: bool = True, sqrt: bool = True) -> np.ndarray:

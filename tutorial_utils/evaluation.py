@@ -101,6 +101,6 @@ def recall_at_k(index_embeddings: np.ndarray, query_embeddings: np.ndarray, targ
                 ks: Sequence[int] = (1, 5), metric: str = "cosine") -> dict[str, float]:
     """Share of queries whose known right answer (row ``targets[q]`` of the index) is among their k nearest."""
     nn_model = NearestNeighbors(metric=metric, algorithm="brute").fit(index_embeddings)
-    _, idx = nn_model.kneighbors(query_embeddings, n_neighbors=max(ks))
+    _, idx = nn_model.kneighbors(query_embeddings, n_neighbors=min(max(ks), len(index_embeddings)))
     hits = idx == np.asarray(targets)[:, None]
     return {f"R@{k}": float(hits[:, :k].any(axis=1).mean()) for k in ks}

@@ -19,9 +19,9 @@ def show_source(obj: Any) -> Markdown:
     return Markdown(f"{where}\n```python\n{inspect.getsource(obj).rstrip()}\n```")
 
 
-def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    """Rows as a plain-text table with aligned columns (numbers right-aligned)."""
-    cells = [[str(h) for h in headers]] + [[_fmt(v) for v in row] for row in rows]
+def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], decimals: int = 4) -> str:
+    """Rows as a plain-text table with aligned columns (numbers right-aligned, floats to ``decimals`` places)."""
+    cells = [[str(h) for h in headers]] + [[_fmt(v, decimals) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     numeric = [all(isinstance(row[i], (int, float)) for row in rows) for i in range(len(headers))]
 
@@ -31,12 +31,12 @@ def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]])
 
 
-def _fmt(value: Any) -> str:
-    """Integers with thousands separators, floats with 4 decimals."""
+def _fmt(value: Any, decimals: int = 4) -> str:
+    """Integers with thousands separators, floats with ``decimals`` decimals."""
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:.4f}"
+        return f"{value:.{decimals}f}"
     return str(value)

@@ -141,3 +141,64 @@ def save_figure(fig: Figure, folder: str | os.PathLike, name: str, dpi: int = 10
     os.makedirs(folder, exist_ok=True)
     fig.savefig(os.path.join(folder, name), dpi=dpi, bbox_inches="tight")
     return fig
+
+
+def plot_scores(rows: Sequence[Mapping[str, float | str]], columns: Sequence[str], title: str = "") -> Figure:
+    """Horizontal grouped bars: one group per embedding, one bar per score column."""
+    names = [str(r["embedding"]) for r in rows]
+    fig = Figure(figsize=(8, 0.45 * len(rows) * len(columns) + 1.2))
+    ax = fig.add_subplot()
+    height = 0.8 / len(columns)
+    y = np.arange(len(rows))
+    for j, col in enumerate(columns):
+        values = [float(r[col]) for r in rows]
+        bars = ax.barh(y + j * height, values, height, label=col)
+        ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=2)
+    ax.set_yticks(y + height * (len(columns) - 1) / 2, names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.legend(loc="lower right")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_label_matrix(names: Sequence[str], matrix: np.ndarray, title: str = "") -> Figure:
+    """Rows: the label of the query; columns: the labels of its neighbours (shares, rows sum to 1)."""
+    fig = Figure(figsize=(7.5, 6.5))
+    ax = fig.add_subplot()
+    im = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    for i in range(len(names)):
+        for j in range(len(names)):
+            if matrix[i, j] >= 0.05:
+                ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=6,
+                        color="white" if matrix[i, j] > 0.5 else "black")
+    ax.set_xlabel("category of the neighbours")
+    ax.set_ylabel("category of the query")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig
+
+
+def plot_neighbour_comparison(query: torch.Tensor | ImageLike, results: Mapping[str, Neighbours],
+                              size: float = 1.3) -> Figure:
+    """The same query's neighbours under several embeddings, one row each."""
+    k = max(len(r.paths) for r in results.values())
+    fig = Figure(figsize=(size * (k + 1) + 1.5, (size + 0.3) * len(results)))
+    for r, (name, result) in enumerate(results.items()):
+        ax = fig.add_subplot(len(results), k + 1, r * (k + 1) + 1)
+        ax.imshow(_to_hwc(query))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+        for c, (path, dist) in enumerate(zip(result.paths, result.distances)):
+            ax = fig.add_subplot(len(results), k + 1, r * (k + 1) + c + 2)
+            ax.imshow(_to_hwc(path))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(f"{dist:.3f}", fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -19,6 +19,22 @@ from .embeddings import pool_features
 from .training import pick_device, seed_everything
 
 
+def batch_all_triplet_loss(embeddings: torch.Tensor, labels: torch.Tensor, margin: float = 0.2) -> torch.Tensor:
+    """Mean of max(0, d(a, p) - d(a, n) + margin) over the triplets of the batch that still violate the margin.
+
+    Every (anchor, positive, negative) of the batch takes part, which is gentler than picking only the hardest
+    ones and avoids the collapse (all embeddings equal) that batch-hard mining can fall into at the start.
+    """
+    z = F.normalize(embeddings, dim=1)
+    dist = 1 - z @ z.T
+    same = labels[:, None] == labels[None, :]
+    eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
+    valid = (same & ~eye)[:, :, None] & ~same[:, None, :]  # [a, p, n]
+    losses = F.relu(dist[:, :, None] - dist[:, None, :] + margin)[valid]
+    active = losses > 1e-12
+    return losses[active].mean() if active.any() else embeddings.sum() * 0.0
+
+
 def batch_hard_triplet_loss(embeddings: torch.Tensor, labels: torch.Tensor, margin: float = 0.2) -> torch.Tensor:
     """Mean over anchors of max(0, d(anchor, hardest positive) - d(anchor, hardest negative) + margin).
 
@@ -70,11 +86,16 @@ def train_triplet(
     lr: float = 3e-4,
     margin: float = 0.2,
     pooling: str = "flatten",
+    mining: str = "all",
     seed: int = 0,
     device: str | None = None,
     verbose: bool = True,
 ) -> list[float]:
-    """Fine-tune ``encoder`` in place with the batch-hard triplet loss; ``labels[i]`` belongs to ``dataset[i]``."""
+    """Fine-tune ``encoder`` in place with a triplet loss; ``labels[i]`` belongs to ``dataset[i]``.
+
+    ``mining`` is ``"all"`` (every violating triplet of the batch) or ``"hard"`` (batch-hard).
+    """
+    loss_fn = {"all": batch_all_triplet_loss, "hard": batch_hard_triplet_loss}[mining]
     dev = pick_device(device)
     seed_everything(seed)
     encoder.to(dev).train()
@@ -87,7 +108,7 @@ def train_triplet(
         total, batches = 0.0, 0
         for batch_idx in loader.batch_sampler:
             images = torch.stack([dataset[i][0] for i in batch_idx]).to(dev)
-            loss = batch_hard_triplet_loss(pool_features(encoder(images), pooling), targets[batch_idx].to(dev), margin)
+            loss = loss_fn(pool_features(encoder(images), pooling), targets[batch_idx].to(dev), margin)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
