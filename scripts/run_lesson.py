@@ -26,7 +26,9 @@ def execute(path: Path, timeout: int = 900) -> tuple[nbformat.NotebookNode, floa
     """Run one notebook top to bottom in a fresh kernel; return it with its outputs and the seconds taken."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(nb, {"metadata": {"path": str(path.parent)}})
+    # record_timing=False: no execution timestamps in the stored notebooks, so a re-run gives no diff
+    ExecutePreprocessor(timeout=timeout, kernel_name="python3", record_timing=False).preprocess(
+        nb, {"metadata": {"path": str(path.parent)}})
     return nb, time.perf_counter() - start
 
 

@@ -146,7 +146,7 @@ def save_figure(fig: Figure, folder: str | os.PathLike, name: str, dpi: int = 10
 def plot_scores(rows: Sequence[Mapping[str, float | str]], columns: Sequence[str], title: str = "") -> Figure:
     """Horizontal grouped bars: one group per embedding, one bar per score column."""
     names = [str(r["embedding"]) for r in rows]
-    fig = Figure(figsize=(8, 0.45 * len(rows) * len(columns) + 1.2))
+    fig = Figure(figsize=(8, 0.3 * len(rows) * len(columns) + 1.5))
     ax = fig.add_subplot()
     height = 0.8 / len(columns)
     y = np.arange(len(rows))
@@ -156,8 +156,8 @@ def plot_scores(rows: Sequence[Mapping[str, float | str]], columns: Sequence[str
         ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=2)
     ax.set_yticks(y + height * (len(columns) - 1) / 2, names)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.legend(loc="lower right")
+    ax.set_xlim(0, 1.08)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=len(columns), frameon=False)
     ax.set_title(title)
     fig.tight_layout()
     return fig
