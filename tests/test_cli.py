@@ -41,6 +41,15 @@ def test_search_on_a_stale_index_exits_2_with_the_reason(image_folder: Path, tmp
     assert "stale" in capsys.readouterr().err
 
 
+def test_index_without_checkpoint_needs_one(image_folder: Path, tmp_path: Path, capsys):
+    from tutorial_utils.embeddings import EmbeddingIndex
+
+    files = sorted(p.name for p in image_folder.glob("*.png"))
+    EmbeddingIndex.build(np.eye(12, dtype=np.float32), image_folder, files).save(tmp_path / "index.npz")
+    assert main(["search", str(image_folder / "img_001.png"), "--index", str(tmp_path / "index.npz")]) == 2
+    assert "pass --checkpoint" in capsys.readouterr().err
+
+
 def test_missing_index_is_a_one_line_error(tmp_path: Path, image_folder: Path, capsys):
     assert main(["search", str(image_folder / "img_001.png"), "--run-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err

@@ -34,7 +34,10 @@ def _cmd_index(args: argparse.Namespace) -> None:
 def _cmd_search(args: argparse.Namespace) -> None:
     index_path = args.index or Path(args.run_dir) / INDEX_FILE
     index = EmbeddingIndex.load(index_path)
-    encoder, _, config, _ = load_checkpoint(args.checkpoint or index.meta["checkpoint"])
+    checkpoint = args.checkpoint or index.meta.get("checkpoint")
+    if checkpoint is None:
+        raise ValueError(f"{index_path}: the index does not say which checkpoint made it; pass --checkpoint")
+    encoder, _, config, _ = load_checkpoint(checkpoint)
     embedder = Embedder(encoder, config.image_size, index.meta.get("pooling", "flatten"), pick_device(args.device))
     searcher = SimilarityIndex(index, embedder, metric=args.metric)
     (result,) = searcher.search(args.query, k=args.k)
