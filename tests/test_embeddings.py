@@ -101,6 +101,22 @@ def test_stale_index_is_detected(image_folder: Path, tmp_path: Path, change: str
     assert EmbeddingIndex.load(tmp_path / "index.npz", check=False).files[4] == "img_004.png"
 
 
+def test_unchanged_files_are_not_read_again(image_folder: Path, tmp_path: Path, monkeypatch):
+    import tutorial_utils.embeddings as embeddings
+
+    _index(image_folder).save(tmp_path / "index.npz")
+    reads = []
+    real = embeddings.file_digest
+    monkeypatch.setattr(embeddings, "file_digest", lambda p: reads.append(Path(p).name) or real(p))
+    EmbeddingIndex.load(tmp_path / "index.npz")
+    assert reads == []
+    import os
+
+    os.utime(image_folder / "img_002.png", ns=(1, 1))  # touched but not changed (as after a git clone)
+    EmbeddingIndex.load(tmp_path / "index.npz")
+    assert reads == ["img_002.png"]
+
+
 def test_failed_save_keeps_the_old_index(image_folder: Path, tmp_path: Path, monkeypatch):
     index = _index(image_folder)
     path = index.save(tmp_path / "index.npz")

@@ -86,6 +86,12 @@ class StaleIndexError(RuntimeError):
     """The index no longer matches the image folder it was built from."""
 
 
+def _stat(path: Path) -> tuple[int, int]:
+    """(size, mtime_ns) of a file: a cheap first test of whether it changed."""
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns)
+
+
 def file_digest(path: str | os.PathLike) -> str:
     """SHA-1 of a file's bytes: detects an image that was replaced under the same name."""
     return hashlib.sha1(Path(path).read_bytes()).hexdigest()
@@ -100,6 +106,7 @@ class EmbeddingIndex:
     root: Path
     digests: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
+    stats: list[tuple[int, int]] | None = None  # (size, mtime_ns) of each file when it was indexed
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -113,7 +120,7 @@ class EmbeddingIndex:
         """Pair embeddings with file names (relative to ``root``) and record each file's digest."""
         root = Path(root)
         return cls(np.asarray(embeddings, dtype=np.float32), list(files), root,
-                   [file_digest(root / f) for f in files], dict(meta))
+                   [file_digest(root / f) for f in files], dict(meta), [_stat(root / f) for f in files])
 
     @property
     def paths(self) -> list[Path]:
@@ -123,7 +130,7 @@ class EmbeddingIndex:
     def save(self, path: str | os.PathLike) -> Path:
         """Write embeddings and manifest together into one ``.npz``, atomically."""
         manifest = json.dumps({"root": str(self.root), "files": self.files, "digests": self.digests,
-                               "meta": self.meta})
+                               "stats": self.stats, "meta": self.meta})
 
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as f:
@@ -143,21 +150,28 @@ class EmbeddingIndex:
                 manifest = json.loads(str(data["manifest"]))
         except Exception as err:
             raise ValueError(f"{path}: not a readable index file ({err})") from err
+        stats = manifest.get("stats")
         index = cls(embeddings, manifest["files"], Path(root) if root else Path(manifest["root"]),
-                    manifest["digests"], manifest.get("meta", {}))
+                    manifest["digests"], manifest.get("meta", {}), [tuple(x) for x in stats] if stats else None)
         if check:
             index.check(source=path)
         return index
 
     def check(self, source: str | os.PathLike = "index") -> None:
-        """Compare the manifest with the folder: files added, removed or changed make the index stale."""
+        """Compare the manifest with the folder: files added, removed or changed make the index stale.
+
+        Like git, a file whose size and modification time are as recorded is taken as unchanged; only the
+        others are read and hashed, so checking a large photo folder does not read every photo.
+        """
         if not self.root.is_dir():
             raise StaleIndexError(f"{source}: image folder {self.root} does not exist")
         present = {p.relative_to(self.root).as_posix() for p in list_image_files(self.root)}
         indexed = set(self.files)
         skipped = set(self.meta.get("skipped", []))  # unreadable files left out on purpose at build time
         added, removed = sorted(present - indexed - skipped), sorted(indexed - present)
-        changed = [f for f, d in zip(self.files, self.digests) if f in present and file_digest(self.root / f) != d]
+        stats = self.stats or [None] * len(self.files)
+        changed = [f for f, d, st in zip(self.files, self.digests, stats)
+                   if f in present and _stat(self.root / f) != st and file_digest(self.root / f) != d]
         problems = [
             f"{len(names)} file(s) {what} (e.g. {names[0]})"
             for names, what in ((added, "added"), (removed, "removed"), (changed, "changed"))
