@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import Dataset, Sampler
 
 from .embeddings import pool_features
 from .training import pick_device, seed_everything
@@ -101,12 +101,12 @@ def train_triplet(
     encoder.to(dev).train()
     label_ids = {lab: i for i, lab in enumerate(sorted(set(labels)))}
     targets = torch.tensor([label_ids[lab] for lab in labels])
-    loader = DataLoader(dataset, batch_sampler=LabelBatchSampler(labels, seed=seed))
+    sampler = LabelBatchSampler(labels, seed=seed)
     optimizer = torch.optim.Adam(encoder.parameters(), lr=lr)
     losses = []
     for epoch in range(1, epochs + 1):
         total, batches = 0.0, 0
-        for batch_idx in loader.batch_sampler:
+        for batch_idx in sampler:
             images = torch.stack([dataset[i][0] for i in batch_idx]).to(dev)
             loss = loss_fn(pool_features(encoder(images), pooling), targets[batch_idx].to(dev), margin)
             optimizer.zero_grad(set_to_none=True)
