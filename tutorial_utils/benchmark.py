@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from .baselines import colour_histograms, pca_embeddings, pixel_embeddings
 from .embeddings import create_embeddings
-from .evaluation import mean_average_precision_at_k, recall_at_k, relevance, relevant_counts, leave_one_out_neighbours
+from .evaluation import leave_one_out_neighbours, recall_at_k, score_neighbours
 
 Pair = tuple[np.ndarray, np.ndarray | None]  # (collection embeddings, query embeddings or None)
 
@@ -58,9 +58,7 @@ def score_table(
         row: dict[str, float | str] = {"embedding": name, "dims": collection.shape[1]}
         neighbours = leave_one_out_neighbours(collection, k, metric)
         for level, labels in label_sets.items():
-            rel = relevance(neighbours, labels)
-            row[f"{level} P@{k}"] = float(rel.mean())
-            row[f"{level} mAP@{k}"] = mean_average_precision_at_k(rel, relevant_counts(labels))
+            row.update({f"{level} {name}": value for name, value in score_neighbours(neighbours, labels).items()})
         if targets is not None and queries is not None:
             row.update(recall_at_k(collection, queries, targets, (1, 5), metric))
         rows.append(row)

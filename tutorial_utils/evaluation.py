@@ -66,14 +66,19 @@ def relevant_counts(labels: Sequence) -> np.ndarray:
     return counts[inverse] - 1
 
 
-def score_embeddings(embeddings: np.ndarray, labels: Sequence, k: int = 10, metric: str = "cosine") -> dict[str, float]:
-    """Leave-one-out P@k and mAP@k of ``embeddings`` against ``labels``."""
-    neighbours = leave_one_out_neighbours(embeddings, k, metric)
+def score_neighbours(neighbours: np.ndarray, labels: Sequence) -> dict[str, float]:
+    """P@k and mAP@k of leave-one-out neighbour lists (N, k) against ``labels``."""
+    k = neighbours.shape[1]
     rel = relevance(neighbours, labels)
     return {
         f"P@{k}": precision_at_k(rel),
         f"mAP@{k}": mean_average_precision_at_k(rel, relevant_counts(labels)),
     }
+
+
+def score_embeddings(embeddings: np.ndarray, labels: Sequence, k: int = 10, metric: str = "cosine") -> dict[str, float]:
+    """Leave-one-out P@k and mAP@k of ``embeddings`` against ``labels``."""
+    return score_neighbours(leave_one_out_neighbours(embeddings, k, metric), labels)
 
 
 def per_label_precision(embeddings: np.ndarray, labels: Sequence, k: int = 10, metric: str = "cosine") -> dict[str, float]:
