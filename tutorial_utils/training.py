@@ -29,7 +29,11 @@ LAST_CHECKPOINT = "last.pt"
 
 
 def pick_device(preferred: str | None = None) -> torch.device:
-    """``preferred`` if given, else CUDA, then Apple MPS, then the CPU."""
+    """``preferred`` if given, else ``$TUTORIAL_DEVICE`` if set, else CUDA, then Apple MPS, then the CPU.
+
+    The notebook tests set ``TUTORIAL_DEVICE=cpu`` so that their outputs are compared with CPU results.
+    """
+    preferred = preferred or os.environ.get("TUTORIAL_DEVICE") or None
     if preferred:
         return torch.device(preferred)
     if torch.cuda.is_available():
