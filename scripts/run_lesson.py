@@ -37,13 +37,15 @@ def main() -> None:
     parser.add_argument("--run-dir", type=Path, default=ROOT / "runs" / "lesson")
     parser.add_argument("--update-stored", action="store_true",
                         help="write outputs back into notebooks/ (lesson and solutions) instead of RUN_DIR")
+    parser.add_argument("--with-solutions", action="store_true", help="run the solution notebooks too")
+    parser.add_argument("--no-html", action="store_true", help="write only the executed .ipynb files")
     args = parser.parse_args()
     run_dir = args.run_dir.resolve()
     os.environ["TUTORIAL_RUN_DIR"] = str(run_dir)  # the kernels inherit it: every notebook shares this run
     for stale in ("best.pt", "last.pt", "history.json", "index.npz"):
         (run_dir / stale).unlink(missing_ok=True)  # start clean, so the run repeats the lesson exactly
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    if args.update_stored:
+    if args.update_stored or args.with_solutions:
         paths += sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
     out = run_dir / "notebooks"
     out.mkdir(parents=True, exist_ok=True)
@@ -57,6 +59,8 @@ def main() -> None:
             nbformat.write(nb, path)
         else:
             nbformat.write(nb, out / path.name)
+            if args.no_html:
+                continue
             html, _ = HTMLExporter().from_notebook_node(nb)
             (out / path.with_suffix(".html").name).write_text(html, encoding="utf-8")
     total = time.perf_counter() - total_start

@@ -91,3 +91,21 @@ def test_search_without_embedder_is_a_clear_error(image_folder: Path):
     index = EmbeddingIndex.build(np.eye(2, dtype=np.float32), image_folder, ["img_000.png", "img_001.png"])
     with pytest.raises(ValueError, match="no Embedder"):
         SimilarityIndex(index).search(image_folder / "img_000.png")
+
+
+def test_near_ties_are_ordered_by_row_whatever_the_last_bits(tmp_path: Path):
+    # rows 1, 2 and 4 are the same vector up to noise in the 9th digit, as identical images on another CPU
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal(16)
+    far = rng.standard_normal((5, 16))
+    vectors = np.stack([far[0], base * (1 + 3e-9), base, far[1], base * (1 - 2e-9), far[2]]).astype(np.float32)
+    vectors[2] += np.float32(1e-7) * np.sign(vectors[2])  # a last-bit difference in float32
+    for i in range(6):
+        Image.new("RGB", (4, 4)).save(tmp_path / f"f{i}.png")
+    index = EmbeddingIndex.build(vectors, tmp_path, [f"f{i}.png" for i in range(6)])
+    searcher = SimilarityIndex(index)
+    (result,) = searcher.search_vectors(base, k=3)
+    assert result.indices == [1, 2, 4]
+    (reversed_result,) = SimilarityIndex(EmbeddingIndex.build(vectors[[0, 4, 2, 3, 1, 5]], tmp_path,
+                                                              [f"f{i}.png" for i in range(6)])).search_vectors(base, k=3)
+    assert reversed_result.indices == [1, 2, 4]  # the same rows first, whichever vector sits in which row

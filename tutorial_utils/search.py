@@ -2,6 +2,11 @@
 
 Fix from the original tutorial: it built and fitted a new ``NearestNeighbors`` for every query.
 Fitting is done once here; each query only embeds the image and asks the fitted model.
+
+Near-ties are ordered the same on every machine: distances are computed in float64, rounded to
+``TIE_DECIMALS`` decimals, and equal rounded distances are ordered by row (= file name order). Without
+this, two identical images (the flags of France and of St. Martin are the same picture) swap places
+between CPUs, because the last bits of a float32 matrix product depend on the kernel that computed it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from sklearn.neighbors import NearestNeighbors
 
 from .data import ImageLike
 from .embeddings import Embedder, EmbeddingIndex
+
+TIE_DECIMALS = 6
 
 
 @dataclass
@@ -40,25 +47,30 @@ class SimilarityIndex:
         self.embedder = embedder
         self.metric = metric
         self._paths = index.paths
-        self._nn = NearestNeighbors(metric=metric, algorithm="brute").fit(index.embeddings)
+        # float64: identical images get distances equal to ~1e-16, far below the rounding of TIE_DECIMALS
+        self._nn = NearestNeighbors(metric=metric, algorithm="brute").fit(index.embeddings.astype(np.float64))
 
     def __len__(self) -> int:
         return len(self._paths)
 
     def _neighbours(self, vectors: np.ndarray, k: int, exclude: list[int | None]) -> list[Neighbours]:
-        """Ask the fitted model for k (+1 where a row must be left out) neighbours of each vector."""
-        n_ask = min(len(self), k + (1 if any(e is not None for e in exclude) else 0))
-        distances, indices = self._nn.kneighbors(np.atleast_2d(vectors), n_neighbors=n_ask)
+        """Ask the fitted model for k neighbours of each vector (leaving out ``exclude``), ties ordered by row.
+
+        A few more than k are asked for, so that rows tied with the k-th are all seen before the cut.
+        """
+        n_ask = min(len(self), k + 1 + 8)
+        distances, indices = self._nn.kneighbors(np.atleast_2d(vectors).astype(np.float64), n_neighbors=n_ask)
         results = []
         for dist_row, idx_row, skip in zip(distances, indices, exclude):
-            pairs = [(int(i), float(d)) for i, d in zip(idx_row, dist_row) if int(i) != skip][:k]
+            order = np.lexsort((idx_row, np.round(dist_row, TIE_DECIMALS)))  # by rounded distance, then row
+            pairs = [(int(idx_row[j]), float(dist_row[j])) for j in order if int(idx_row[j]) != skip][:k]
             results.append(Neighbours([i for i, _ in pairs], [self._paths[i] for i, _ in pairs],
                                       [d for _, d in pairs]))
         return results
 
     def search_vectors(self, vectors: np.ndarray, k: int = 5) -> list[Neighbours]:
         """Neighbours of ready-made embedding vectors, shape (Q, D) or (D,)."""
-        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float64))
         return self._neighbours(vectors, k, [None] * len(vectors))
 
     def search_indexed(self, rows: int | list[int], k: int = 5) -> list[Neighbours]:
