@@ -1,12 +1,13 @@
 # make run  - set up .venv if needed, then run the whole lesson on the shipped emoji data
 # make test - set up .venv if needed, then run every test (unit tests + notebooks under nbval)
+# make test-portable - the notebook tests again, with 1 thread and oneDNN limited to SSE4.1 (another "CPU")
 # make lab  - JupyterLab on notebooks/
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lab clean
+.PHONY: run test test-portable lab clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +21,10 @@ run: $(STAMP)
 # the tests train into runs/test, so they never replace the checkpoints of `make run` in runs/lesson
 test: $(STAMP)
 	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python -m pytest
+
+# float results change with threads and kernels: the stored outputs must still pass (notebooks/README.md)
+test-portable: $(STAMP)
+	$(BIN)/python scripts/check_portability.py pytest --condition threads-1+sse41
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

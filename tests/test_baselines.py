@@ -30,3 +30,10 @@ def test_pixels_and_pca_shapes():
 def test_all_white_image_does_not_divide_by_zero():
     hist = colour_histograms(torch.ones(1, 3, 4, 4))
     assert np.isfinite(hist).all() and hist.sum() == 0
+
+
+def test_pca_with_queries_fits_once_and_matches_fit_on():
+    images, queries = torch.rand(20, 3, 8, 8), torch.rand(4, 3, 8, 8)
+    both = pca_embeddings(images, dims=5, queries=queries)
+    assert np.allclose(both[0], pca_embeddings(images, dims=5), atol=1e-5)
+    assert np.allclose(both[1], pca_embeddings(queries, dims=5, fit_on=images), atol=1e-5)

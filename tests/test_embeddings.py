@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, TensorDataset
 
 from tutorial_utils.data import FolderDataset
 from tutorial_utils.embeddings import (
@@ -143,3 +143,14 @@ def test_unreadable_index_is_a_clear_error(tmp_path: Path):
         EmbeddingIndex.load(tmp_path / "index.npz")
     with pytest.raises(FileNotFoundError, match="build it first"):
         EmbeddingIndex.load(tmp_path / "missing.npz")
+
+
+def test_embeddings_do_not_depend_on_the_memory_layout():
+    # create_embeddings and Embedder convolve in channels-last layout: same values as the plain layout
+    torch.manual_seed(0)
+    encoder = ConvEncoder().eval()
+    images = torch.rand(6, 3, 32, 32)
+    with torch.no_grad():
+        plain = encoder(images).flatten(1).numpy()
+    fast = create_embeddings(encoder, DataLoader(TensorDataset(images, images), batch_size=4), "cpu")
+    assert np.allclose(fast, plain, atol=1e-5)

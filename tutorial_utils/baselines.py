@@ -22,14 +22,18 @@ def pixel_embeddings(images: torch.Tensor) -> np.ndarray:
 
 
 def pca_embeddings(images: torch.Tensor, dims: int = 256, seed: int = 0,
-                   fit_on: torch.Tensor | None = None) -> np.ndarray:
+                   fit_on: torch.Tensor | None = None, queries: torch.Tensor | None = None):
     """Pixels projected on the ``dims`` main directions of variance of ``fit_on`` (default: the same images).
 
-    Pass the collection as ``fit_on`` to embed new queries in the collection's PCA space.
+    Pass the collection as ``fit_on`` to embed new queries in the collection's PCA space, or pass
+    ``queries`` to get ``(images, queries)`` embedded with one fit (the fit is the slow part).
     """
     reference = pixel_embeddings(images if fit_on is None else fit_on)
     pca = PCA(n_components=min(dims, *reference.shape), random_state=seed).fit(reference)
-    return pca.transform(pixel_embeddings(images)).astype(np.float32)
+    embedded = pca.transform(pixel_embeddings(images)).astype(np.float32)
+    if queries is None:
+        return embedded
+    return embedded, pca.transform(pixel_embeddings(queries)).astype(np.float32)
 
 
 def colour_histograms(images: torch.Tensor, bins: int = 8, drop_white: bool = True, sqrt: bool = True) -> np.ndarray:

@@ -19,7 +19,7 @@ from .evaluation import leave_one_out_neighbours, recall_at_k, score_neighbours
 Pair = tuple[np.ndarray, np.ndarray | None]  # (collection embeddings, query embeddings or None)
 
 
-def encode_images(encoder: nn.Module, images: torch.Tensor, pooling: str = "flatten", batch_size: int = 256) -> np.ndarray:
+def encode_images(encoder: nn.Module, images: torch.Tensor, pooling: str = "flatten", batch_size: int = 64) -> np.ndarray:
     """Embeddings of an in-memory (N, 3, H, W) batch with ``encoder``, row i = image i."""
     return create_embeddings(encoder, DataLoader(TensorDataset(images, images), batch_size=batch_size),
                              next(encoder.parameters()).device, pooling=pooling)
@@ -29,7 +29,7 @@ def baseline_embeddings(images: torch.Tensor, queries: torch.Tensor | None = Non
     """Raw pixels, PCA of pixels (256 dims) and a colour histogram, for the collection and the queries."""
     out: dict[str, Pair] = {}
     out["raw pixels"] = (pixel_embeddings(images), None if queries is None else pixel_embeddings(queries))
-    out["PCA of pixels (256)"] = (pca_embeddings(images), None if queries is None else pca_embeddings(queries, fit_on=images))
+    out["PCA of pixels (256)"] = (pca_embeddings(images), None) if queries is None else pca_embeddings(images, queries=queries)
     out["colour histogram"] = (colour_histograms(images), None if queries is None else colour_histograms(queries))
     return out
 

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-from torchvision.utils import make_grid
 
 from .data import ImageLike, load_rgb
 from .search import Neighbours
@@ -28,6 +27,8 @@ def _to_hwc(image: torch.Tensor | ImageLike, size: int = 64) -> np.ndarray:
 
 def show_grid(images: torch.Tensor, nrow: int = 8, title: str | None = None, scale: float = 0.9) -> Figure:
     """A batch (N, 3, H, W) as one grid picture (torchvision ``make_grid``)."""
+    from torchvision.utils import make_grid  # imported here: torchvision adds ~3 s to every import of this module
+
     grid = make_grid(images.detach().cpu().clamp(0, 1), nrow=nrow, padding=2, pad_value=1.0)
     rows = int(np.ceil(len(images) / nrow))
     fig = Figure(figsize=(scale * nrow, scale * rows + (0.4 if title else 0)))

@@ -16,6 +16,7 @@ from torch import nn
 from torch.utils.data import Dataset, Sampler
 
 from .embeddings import pool_features
+from .models import channels_last
 from .training import pick_device, seed_everything
 
 
@@ -98,7 +99,7 @@ def train_triplet(
     loss_fn = {"all": batch_all_triplet_loss, "hard": batch_hard_triplet_loss}[mining]
     dev = pick_device(device)
     seed_everything(seed)
-    encoder.to(dev).train()
+    encoder.to(dev, memory_format=torch.channels_last).train()
     label_ids = {lab: i for i, lab in enumerate(sorted(set(labels)))}
     targets = torch.tensor([label_ids[lab] for lab in labels])
     sampler = LabelBatchSampler(labels, seed=seed)
@@ -107,7 +108,7 @@ def train_triplet(
     for epoch in range(1, epochs + 1):
         total, batches = 0.0, 0
         for batch_idx in sampler:
-            images = torch.stack([dataset[i][0] for i in batch_idx]).to(dev)
+            images = channels_last(torch.stack([dataset[i][0] for i in batch_idx]).to(dev))
             loss = loss_fn(pool_features(encoder(images), pooling), targets[batch_idx].to(dev), margin)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .checkpoints import read_checkpoint, save_checkpoint
 from .data import train_val_split
-from .models import ModelConfig
+from .models import ModelConfig, channels_last
 
 BEST_CHECKPOINT = "best.pt"
 LAST_CHECKPOINT = "last.pt"
@@ -72,8 +72,8 @@ def _autocast(device: torch.device, amp: bool):
 
 
 def _to_device(images: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """A batch on ``device`` in channels-last layout, the layout oneDNN and cuDNN convolve fastest."""
-    return images.to(device).contiguous(memory_format=torch.channels_last)
+    """A batch on ``device`` in channels-last layout (see :func:`models.channels_last`)."""
+    return channels_last(images.to(device))
 
 
 def train_step(
@@ -174,7 +174,7 @@ def fit(
     device = pick_device(str(device) if device is not None else None)
     amp = device.type == "cuda" if amp is None else (amp and device.type == "cuda")
     seed_everything(seed)
-    # channels-last weights and inputs: 1.2-1.3x faster epochs on a 2-core CPU, same results up to rounding
+    # channels-last weights and inputs: about 1.2x faster epochs on a 2-core CPU, same results up to rounding
     encoder.to(device, memory_format=torch.channels_last)
     decoder.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=lr)
