@@ -53,14 +53,19 @@ def main() -> None:
                         help="write outputs back into notebooks/ (lesson and solutions) instead of RUN_DIR")
     parser.add_argument("--with-solutions", action="store_true", help="run the solution notebooks too")
     parser.add_argument("--no-html", action="store_true", help="write only the executed .ipynb files")
+    parser.add_argument("--only", metavar="GLOB", help="run only the notebooks whose file name matches, reusing "
+                        "the run folder's model and index (e.g. '05_*')")
     args = parser.parse_args()
     run_dir = args.run_dir.resolve()
     os.environ["TUTORIAL_RUN_DIR"] = str(run_dir)  # the kernels inherit it: every notebook shares this run
-    for stale in ("best.pt", "last.pt", "history.json", "index.npz"):
-        (run_dir / stale).unlink(missing_ok=True)  # start clean, so the run repeats the lesson exactly
+    if not args.only:
+        for stale in ("best.pt", "last.pt", "history.json", "index.npz"):
+            (run_dir / stale).unlink(missing_ok=True)  # start clean, so the run repeats the lesson exactly
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if args.update_stored or args.with_solutions:
         paths += sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    if args.only:
+        paths = [p for p in paths if p.match(args.only)]
     out = run_dir / "notebooks"
     out.mkdir(parents=True, exist_ok=True)
     timings = []

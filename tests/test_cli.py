@@ -76,8 +76,15 @@ def test_evaluate_scores_an_index_against_labels(image_folder: Path, tmp_path: P
 
 
 @pytest.mark.parametrize("command", ["train", "index", "search", "evaluate"])
-def test_help_of_each_subcommand(command: str):
-    result = subprocess.run([sys.executable, "-m", "tutorial_utils", command, "--help"],
-                            capture_output=True, text=True, check=True)
-    assert "usage: python -m tutorial_utils " + command in result.stdout
-    assert "--run-dir" in result.stdout
+def test_help_of_each_subcommand(command: str, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert "usage: python -m tutorial_utils " + command in out
+    assert "--run-dir" in out
+
+
+def test_python_dash_m_runs_the_cli():
+    result = subprocess.run([sys.executable, "-m", "tutorial_utils", "--help"], capture_output=True, text=True, check=True)
+    assert "usage: python -m tutorial_utils" in result.stdout and "train" in result.stdout

@@ -109,3 +109,15 @@ def test_near_ties_are_ordered_by_row_whatever_the_last_bits(tmp_path: Path):
     (reversed_result,) = SimilarityIndex(EmbeddingIndex.build(vectors[[0, 4, 2, 3, 1, 5]], tmp_path,
                                                               [f"f{i}.png" for i in range(6)])).search_vectors(base, k=3)
     assert reversed_result.indices == [1, 2, 4]  # the same rows first, whichever vector sits in which row
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "manhattan"])
+def test_exact_distances_match_scikit_learn(metric: str):
+    from sklearn.metrics import pairwise_distances
+
+    from tutorial_utils.search import exact_distances
+
+    rng = np.random.default_rng(1)
+    rows, vector = rng.standard_normal((7, 12)).astype(np.float32), rng.standard_normal(12).astype(np.float32)
+    expected = pairwise_distances(rows.astype(np.float64), vector[None].astype(np.float64), metric=metric).ravel()
+    assert np.allclose(exact_distances(rows, vector, metric), expected, atol=1e-12)

@@ -3,10 +3,11 @@
 Fix from the original tutorial: it built and fitted a new ``NearestNeighbors`` for every query.
 Fitting is done once here; each query only embeds the image and asks the fitted model.
 
-Near-ties are ordered the same on every machine: distances are computed in float64, rounded to
-``TIE_DECIMALS`` decimals, and equal rounded distances are ordered by row (= file name order). Without
-this, two identical images (the flags of France and of St. Martin are the same picture) swap places
-between CPUs, because the last bits of a float32 matrix product depend on the kernel that computed it.
+Near-ties are ordered the same on every machine: the fitted model proposes a few more candidates than
+asked for, their distances are recomputed in float64 and rounded to ``TIE_DECIMALS`` decimals, and equal
+rounded distances are ordered by row (= file name order). Without this, two identical images (the flags
+of France and of St. Martin are the same picture) swap places between CPUs, because the last bits of a
+float32 matrix product depend on the kernel that computed it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.metrics import pairwise_distances
 from sklearn.neighbors import NearestNeighbors
 
 from .data import ImageLike
@@ -34,6 +36,17 @@ class Neighbours:
     distances: list[float]
 
 
+def exact_distances(rows: np.ndarray, vector: np.ndarray, metric: str) -> np.ndarray:
+    """Distances from ``vector`` to each of ``rows`` in float64 (cosine and Euclidean by hand: no per-call overhead)."""
+    x, v = rows.astype(np.float64), np.asarray(vector, dtype=np.float64)
+    if metric == "cosine":
+        norms = np.linalg.norm(x, axis=1) * np.linalg.norm(v)
+        return 1.0 - (x @ v) / np.where(norms > 0, norms, 1.0)
+    if metric == "euclidean":
+        return np.sqrt(((x - v) ** 2).sum(axis=1))
+    return pairwise_distances(x, v[None], metric=metric).ravel()
+
+
 class SimilarityIndex:
     """A fitted scikit-learn ``NearestNeighbors`` over the rows of an :class:`EmbeddingIndex`.
 
@@ -47,8 +60,7 @@ class SimilarityIndex:
         self.embedder = embedder
         self.metric = metric
         self._paths = index.paths
-        # float64: identical images get distances equal to ~1e-16, far below the rounding of TIE_DECIMALS
-        self._nn = NearestNeighbors(metric=metric, algorithm="brute").fit(index.embeddings.astype(np.float64))
+        self._nn = NearestNeighbors(metric=metric, algorithm="brute").fit(index.embeddings)
 
     def __len__(self) -> int:
         return len(self._paths)
@@ -59,9 +71,12 @@ class SimilarityIndex:
         A few more than k are asked for, so that rows tied with the k-th are all seen before the cut.
         """
         n_ask = min(len(self), k + 1 + 8)
-        distances, indices = self._nn.kneighbors(np.atleast_2d(vectors).astype(np.float64), n_neighbors=n_ask)
+        vectors = np.atleast_2d(vectors)
+        _, indices = self._nn.kneighbors(vectors.astype(np.float32), n_neighbors=n_ask)
         results = []
-        for dist_row, idx_row, skip in zip(distances, indices, exclude):
+        for vector, idx_row, skip in zip(vectors, indices, exclude):
+            # float64: identical images get distances equal to ~1e-16, far below the rounding of TIE_DECIMALS
+            dist_row = exact_distances(self.index.embeddings[idx_row], vector, self.metric)
             order = np.lexsort((idx_row, np.round(dist_row, TIE_DECIMALS)))  # by rounded distance, then row
             pairs = [(int(idx_row[j]), float(dist_row[j])) for j in order if int(idx_row[j]) != skip][:k]
             results.append(Neighbours([i for i, _ in pairs], [self._paths[i] for i, _ in pairs],
