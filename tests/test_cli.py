@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import subprocess
+import runpy
 import sys
 from pathlib import Path
 
@@ -85,6 +85,10 @@ def test_help_of_each_subcommand(command: str, capsys):
     assert "--run-dir" in out
 
 
-def test_python_dash_m_runs_the_cli():
-    result = subprocess.run([sys.executable, "-m", "tutorial_utils", "--help"], capture_output=True, text=True, check=True)
-    assert "usage: python -m tutorial_utils" in result.stdout and "train" in result.stdout
+def test_python_dash_m_runs_the_cli(monkeypatch, capsys):
+    # what `python -m tutorial_utils --help` runs, in this process (a subprocess would spend 5 s importing torch)
+    monkeypatch.setattr(sys, "argv", ["python -m tutorial_utils", "--help"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("tutorial_utils", run_name="__main__")
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0 and "usage: python -m tutorial_utils" in out and "train" in out

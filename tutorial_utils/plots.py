@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 
 from .data import ImageLike, load_rgb
-from .search import Neighbours
 from .training import History
+
+if TYPE_CHECKING:  # annotations only: importing search would import scikit-learn (~1.5 s) into every notebook
+    from .search import Neighbours
 
 
 def _to_hwc(image: torch.Tensor | ImageLike, size: int = 64) -> np.ndarray:
