@@ -1,0 +1,40 @@
+"""scripts/run_lesson.py (make run): quiet when all goes well, loud when a notebook fails."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run_lesson():
+    spec = importlib.util.spec_from_file_location("run_lesson", ROOT / "scripts" / "run_lesson.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _notebook(tmp_path: Path, source: str) -> Path:
+    path = tmp_path / "demo.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]), path)
+    return path
+
+
+def test_a_good_notebook_runs_and_the_kernel_chatter_goes_to_the_log(tmp_path, capfd):
+    nb, seconds = _run_lesson().execute(_notebook(tmp_path, "print(6 * 7)"), tmp_path / "demo.kernel.log")
+    assert nb.cells[0].outputs[0]["text"] == "42\n" and seconds > 0
+    captured = capfd.readouterr()  # file-descriptor level: what the kernel process itself would print
+    assert "Kernel" not in captured.out + captured.err
+    log = (tmp_path / "demo.kernel.log").read_text()
+    assert "without encryption" in log or log == ""  # the warning (where this ipykernel gives it) went to the log
+
+
+def test_a_failing_cell_stops_the_run_with_its_error(tmp_path, capsys):
+    with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+        _run_lesson().execute(_notebook(tmp_path, "1 / 0"), tmp_path / "demo.kernel.log")
+    assert "demo.ipynb: a cell raised an error" in capsys.readouterr().err
