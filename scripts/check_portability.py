@@ -96,14 +96,14 @@ def compare_notebook(stored_path: Path, run_path: Path, sanitize) -> list[dict]:
                 problem = spread
                 break
             abs_spread, rel_spread = max(abs_spread, spread[0]), max(rel_spread, spread[1])
+        passes = all(sanitize(x) == sanitize(y) or (tol is not None and compare_text(sanitize(x), sanitize(y), tol) is None)
+                     for (_, x), (_, y) in zip(ta, tb))
         if problem:
-            row.update(status="words", detail=problem, passes=False)
+            row.update(status="words", detail=problem, passes=passes)
         elif abs_spread == rel_spread == 0.0:
             row.update(status="identical", passes=True)
         else:
-            row.update(status="numbers", abs=abs_spread, rel=rel_spread,
-                       passes=tol is not None and all(compare_text(sanitize(x), sanitize(y), tol) is None
-                                                      for (_, x), (_, y) in zip(ta, tb)))
+            row.update(status="numbers", abs=abs_spread, rel=rel_spread, passes=passes)
         rows.append(row)
     return rows
 

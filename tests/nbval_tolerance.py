@@ -39,11 +39,11 @@ class Tolerance:
 # Set from the largest spread measured by scripts/check_portability.py (threads, oneDNN ISA), with margin;
 # notebooks/README.md lists the measured spreads next to these values.
 TOLERANCES: dict[str, Tolerance] = {
-    "loss": Tolerance(rtol=0.10, atol=2e-4, why="MSE and triplet losses after training"),
+    "loss": Tolerance(rtol=0.15, atol=2e-4, why="MSE and triplet losses after training"),
     "score": Tolerance(rtol=0.0, atol=0.04, why="P@10, mAP@10, R@k (fractions in [0, 1]) and their differences"),
     "distance": Tolerance(rtol=0.0, atol=0.02, why="cosine distances and other small embedding statistics"),
-    "rank": Tolerance(rtol=0.0, atol=0.04, int_rtol=0.25, int_atol=2,
-                      why="the rank of the right answer among all images: near-ties reorder"),
+    "rank": Tolerance(rtol=0.0, atol=0.04, int_atol=1,
+                      why="the rank of a right answer that is among the first five (deeper ranks are not printed)"),
     "count": Tolerance(rtol=0.0, atol=0.04, int_atol=1, why="how many of k neighbours share a label or a list"),
 }
 
@@ -95,16 +95,16 @@ def compare_text(stored: str, new: str, tol: Tolerance) -> str | None:
 
 
 def number_spread(stored: str, new: str) -> tuple[float, float] | str:
-    """(largest absolute, largest relative) difference of the decimal numbers, or why the texts differ otherwise.
+    """(largest absolute, largest relative) difference of the numbers, or why the texts differ otherwise.
 
     Used by ``scripts/check_portability.py`` to measure how far outputs move, to set the tolerances from.
     """
-    loose = Tolerance(rtol=math.inf, atol=math.inf, why="structure only")
+    loose = Tolerance(rtol=math.inf, atol=math.inf, int_atol=math.inf, why="structure only")
     why = compare_text(stored, new, loose)
     if why is not None:
         return why
     diffs = [(abs(_value(b) - _value(a)), abs(_value(b) - _value(a)) / max(abs(_value(a)), 1e-12))
-             for a, b in zip(split_numbers(stored)[1], split_numbers(new)[1]) if not _is_integer(a)]
+             for a, b in zip(split_numbers(stored)[1], split_numbers(new)[1])]
     return (max((d[0] for d in diffs), default=0.0), max((d[1] for d in diffs), default=0.0))
 
 
