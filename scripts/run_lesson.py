@@ -31,6 +31,7 @@ def execute(path: Path, log: Path, timeout: int = 900) -> tuple[nbformat.Noteboo
     cell stop the run with the cell and its traceback, as before.
     """
     nb = nbformat.read(path, as_version=4)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # older ipykernels print a debugger warning otherwise
     start = time.perf_counter()
     # record_timing=False: no execution timestamps in the stored notebooks, so a re-run gives no diff
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
