@@ -25,6 +25,7 @@ from .data import ImageLike
 from .embeddings import Embedder, EmbeddingIndex
 
 TIE_DECIMALS = 6
+EXTRA_CANDIDATES = 8  # asked for beyond k (+1 for a left-out row), so rows tied with the k-th are seen before the cut
 
 
 @dataclass
@@ -70,9 +71,9 @@ class SimilarityIndex:
 
         A few more than k are asked for, so that rows tied with the k-th are all seen before the cut.
         """
-        n_ask = min(len(self), k + 1 + 8)
+        n_ask = min(len(self), k + 1 + EXTRA_CANDIDATES)
         vectors = np.atleast_2d(vectors)
-        _, indices = self._nn.kneighbors(vectors.astype(np.float32), n_neighbors=n_ask)
+        _, indices = self._nn.kneighbors(vectors, n_neighbors=n_ask)
         results = []
         for vector, idx_row, skip in zip(vectors, indices, exclude):
             # float64: identical images get distances equal to ~1e-16, far below the rounding of TIE_DECIMALS
@@ -85,7 +86,7 @@ class SimilarityIndex:
 
     def search_vectors(self, vectors: np.ndarray, k: int = 5) -> list[Neighbours]:
         """Neighbours of ready-made embedding vectors, shape (Q, D) or (D,)."""
-        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float64))
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         return self._neighbours(vectors, k, [None] * len(vectors))
 
     def search_indexed(self, rows: int | list[int], k: int = 5) -> list[Neighbours]:
