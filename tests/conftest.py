@@ -19,6 +19,22 @@ def distinct_image(i: int, size: int = 32) -> Image.Image:
     return Image.fromarray(arr, mode="RGB")
 
 
+def write_huge_png(path: Path, width: int, height: int) -> Path:
+    """A valid, all-black 1-bit PNG of ``width`` x ``height`` pixels, written in a few kB without allocating it."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte + packed bits
+    packer = zlib.compressobj(9)
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
 def make_folder(folder: Path, n: int = 12, size: int = 32) -> list[Path]:
     """Write n distinct PNG images named img_000.png ... into folder."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from tutorial_utils.data import (
     train_val_split,
 )
 
-from .conftest import distinct_image, make_folder
+from .conftest import distinct_image, make_folder, write_huge_png
 
 
 def _rgba_half_transparent() -> Image.Image:
@@ -146,12 +146,35 @@ def test_non_image_files_are_ignored(image_folder: Path):
     assert len(ds) == 12
 
 
-def test_corrupt_image_is_skipped_with_a_warning_naming_it(image_folder: Path):
+def test_corrupt_image_is_skipped_with_one_clean_line_naming_it(image_folder: Path, caplog):
     (image_folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not a png")
-    with pytest.warns(UserWarning, match=r"broken\.png.*skipped"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a log line, not a Python warning with a source line
         ds = FolderDataset(image_folder, 32)
     assert len(ds) == 12
     assert [p.name for p, _ in ds.skipped] == ["broken.png"]
+    assert caplog.messages == ["skipped broken.png: not an image (no decoder recognises its bytes)"]
+
+
+def test_hostile_files_are_skipped_before_decoding_each_with_its_reason(image_folder: Path, caplog):
+    write_huge_png(image_folder / "bomb.png", 20000, 20000)
+    write_huge_png(image_folder / "wide.png", 12000, 5000)  # 60 MP: under Pillow's limit, over ours
+    png = io.BytesIO()
+    distinct_image(5, 64).save(png, format="PNG")
+    (image_folder / "cut.png").write_bytes(png.getvalue()[: len(png.getvalue()) // 2])
+    (image_folder / "notes.jpg").write_text("a text file with an image extension")
+    for cache in (True, False):
+        caplog.clear()
+        ds = FolderDataset(image_folder, 32, cache=cache)
+        assert len(ds) == 12 + (not cache)
+        reasons = {p.name: why.split(" (")[0] for p, why in ds.skipped}
+        expected = {"bomb.png": "too large", "wide.png": "too large", "notes.jpg": "not an image"}
+        if cache:  # only decoding finds a truncated file; cache=False reads headers alone
+            expected["cut.png"] = "truncated"
+        assert reasons == expected
+        assert len(caplog.messages) == len(expected) and all(m.startswith("skipped ") for m in caplog.messages)
+    with pytest.raises(ImageReadError, match=r"cut\.png: truncated"):
+        ds[ds.paths.index(image_folder / "cut.png")]
 
 
 def test_truncated_image_is_reported(image_folder: Path):
@@ -164,7 +187,7 @@ def test_truncated_image_is_reported(image_folder: Path):
 
 def test_strict_mode_raises_naming_the_file(image_folder: Path):
     (image_folder / "broken.png").write_bytes(b"garbage")
-    with pytest.raises(ImageReadError, match=r"broken\.png: cannot read image"):
+    with pytest.raises(ImageReadError, match=r"broken\.png: not an image"):
         FolderDataset(image_folder, 32, strict=True)
 
 
@@ -184,7 +207,7 @@ def test_folder_without_images_is_a_clear_error(tmp_path: Path):
 def test_folder_of_only_broken_images_is_a_clear_error(tmp_path: Path):
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "x.png").write_bytes(b"nope")
-    with pytest.warns(UserWarning), pytest.raises(ValueError, match=r"none of the 1 image files"):
+    with pytest.raises(ValueError, match=r"none of the 1 image files"):
         FolderDataset(tmp_path / "bad")
 
 

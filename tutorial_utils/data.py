@@ -7,7 +7,10 @@ pixels the same way: EXIF orientation applied, transparency composited onto whit
 from __future__ import annotations
 
 import csv
+import io
+import logging
 import os
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,10 +25,17 @@ IMAGE_EXTENSIONS = frozenset(
 )
 BACKGROUND = (255, 255, 255)
 ImageLike = str | os.PathLike | Image.Image
+MAX_PIXELS = 50_000_000  # larger images are refused from their header, before any pixel is decoded (~150 MB RGB)
+log = logging.getLogger("tutorial_utils")
 
 
 class ImageReadError(ValueError):
-    """An image file that exists but cannot be decoded; the message names the file."""
+    """An image file that cannot be used; the message names the file and ``reason`` says why in a few words."""
+
+    def __init__(self, path: str | os.PathLike, reason: str, detail: str = "") -> None:
+        self.path, self.reason = Path(path), reason
+        self.why = reason + (f" ({detail})" if detail else "")  # the message without the file name
+        super().__init__(f"{path}: {self.why}")
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:
@@ -62,20 +72,87 @@ def resize_square(img: Image.Image, size: int, background: tuple[int, int, int] 
     return ImageOps.pad(img, (size, size), method=Image.Resampling.LANCZOS, color=background)
 
 
-def open_image(path: str | os.PathLike) -> Image.Image:
-    """Open and fully decode an image file, raising :class:`ImageReadError` that names the file."""
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The bytes of an image file; a file that vanished since it was listed is an :class:`ImageReadError`."""
     try:
-        with Image.open(path) as img:
-            img.load()
-            return img.copy()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise ImageReadError(f"{path}: cannot read image ({err})") from err
+        return Path(path).read_bytes()
+    except FileNotFoundError as err:
+        raise ImageReadError(path, "disappeared", "deleted after the folder was listed") from err
+    except OSError as err:
+        raise ImageReadError(path, "unreadable", err.strerror or str(err)) from err
+
+
+def _open_checked(source: str | os.PathLike | io.BytesIO, path: str | os.PathLike, max_pixels: int) -> Image.Image:
+    """``Image.open`` (header only) plus a size check, so a decompression bomb is refused before decoding."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(source)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        pixels = re.search(r"\d+", str(err))  # "Image size (400000000 pixels) exceeds limit of ..."
+        detail = f"{int(pixels.group()):,} pixels, limit {max_pixels:,}" if pixels else str(err)
+        raise ImageReadError(path, "too large", detail) from err
+    except FileNotFoundError as err:
+        raise ImageReadError(path, "disappeared", "deleted after the folder was listed") from err
+    except (UnidentifiedImageError, SyntaxError, ValueError) as err:
+        raise ImageReadError(path, "not an image", "no decoder recognises its bytes") from err
+    except OSError as err:
+        raise ImageReadError(path, "unreadable", str(err)) from err
+    width, height = img.size
+    if width * height > max_pixels:
+        img.close()
+        raise ImageReadError(path, "too large", f"{width}x{height} pixels, limit {max_pixels:,}")
+    return img
+
+
+def check_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """(width, height) from the file's header alone: cheap, and refuses non-images and enormous images."""
+    img = _open_checked(path, path, max_pixels)
+    img.close()
+    return img.size
+
+
+def decode_image(data: bytes, path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Fully decode an image from its bytes; ``path`` is only used to name the file in errors."""
+    img = _open_checked(io.BytesIO(data), path, max_pixels)
+    try:
+        img.load()
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        reason = "truncated" if "truncated" in str(err) or isinstance(err, EOFError) else "corrupt"
+        raise ImageReadError(path, reason, str(err)) from err
+    return img
+
+
+def open_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Open and fully decode an image file, raising :class:`ImageReadError` that names the file."""
+    return decode_image(read_bytes(path), path, max_pixels)
+
+
+def describe_skipped(skipped: Sequence[tuple[Path, str]], root: str | os.PathLike | None = None) -> list[str]:
+    """One clean line per skipped file, e.g. ``skipped big.png: too large (20000x20000 pixels, ...)``."""
+    lines = []
+    for path, why in skipped:
+        name = Path(path).relative_to(root).as_posix() if root and Path(path).is_relative_to(root) else str(path)
+        lines.append(f"skipped {name}: {why}")
+    return lines
+
+
+def report_skipped(skipped: Sequence[tuple[Path, str]], root: str | os.PathLike | None = None) -> None:
+    """Log each skipped file on one line (``logging``: no traceback, no source line)."""
+    for line in describe_skipped(skipped, root):
+        log.warning(line)
 
 
 def load_rgb(image: ImageLike, size: int) -> Image.Image:
     """Read a path or PIL image as an RGB ``size`` x ``size`` picture, the way the dataset does."""
     img = open_image(image) if not isinstance(image, Image.Image) else image
     return resize_square(to_rgb(img), size)
+
+
+def rgb_array(data: bytes, path: str | os.PathLike, size: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Image bytes -> uint8 (3, size, size) array, decoded once, the way the dataset sees it."""
+    img = resize_square(to_rgb(decode_image(data, path, max_pixels)), size)
+    return np.ascontiguousarray(np.asarray(img, dtype=np.uint8).transpose(2, 0, 1))
 
 
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:
@@ -113,9 +190,11 @@ class FolderDataset(Dataset):
     """Every image under a folder as ``(image, image)`` pairs: the input and the reconstruction target.
 
     Files are read in sorted order, so item ``i`` is always ``self.paths[i]``. Files without an image
-    extension are ignored. An image that cannot be decoded is skipped with a warning naming it, or
-    raises :class:`ImageReadError` when ``strict=True``. With ``cache=True`` the decoded, resized
-    images are kept in memory as uint8 (1,911 emoji at 64 px take 23 MB), so epochs skip PNG decoding.
+    extension are ignored. A file that cannot be used (not an image, truncated, larger than ``max_pixels``)
+    is skipped and named in one logged line, or raises :class:`ImageReadError` when ``strict=True``;
+    ``self.skipped`` lists them. With ``cache=True`` every image is decoded once, here, and kept in memory
+    as uint8 (1,911 emoji at 64 px take 23 MB), so epochs skip decoding. With ``cache=False`` only the
+    headers are read here (cheap: size and format), and ``__getitem__`` decodes.
     """
 
     def __init__(
@@ -125,11 +204,13 @@ class FolderDataset(Dataset):
         transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
         strict: bool = False,
         cache: bool = True,
+        max_pixels: int = MAX_PIXELS,
     ) -> None:
         self.root = Path(root)
         self.image_size = int(image_size)
         self.transform = transform
         self.strict = strict
+        self.max_pixels = max_pixels
         candidates = list_image_files(self.root)
         if not candidates:
             raise ValueError(
@@ -137,27 +218,27 @@ class FolderDataset(Dataset):
             )
         self.paths: list[Path] = []
         self.skipped: list[tuple[Path, str]] = []
-        cached: list[torch.Tensor] = []
-        for path in candidates:  # decode every file once, so a bad one is reported now, not mid-training
+        cached: list[np.ndarray] = []
+        for path in candidates:  # a bad file is reported now, not mid-training
             try:
-                tensor = self._read(path)
+                if cache:
+                    cached.append(rgb_array(read_bytes(path), path, self.image_size, max_pixels))
+                else:
+                    check_image(path, max_pixels)
             except ImageReadError as err:
                 if strict:
                     raise
-                warnings.warn(f"{err} (skipped)", stacklevel=2)
-                self.skipped.append((path, str(err)))
+                self.skipped.append((path, err.why))
                 continue
             self.paths.append(path)
-            if cache:
-                cached.append(tensor)
+        report_skipped(self.skipped, self.root)
         if not self.paths:
             raise ValueError(f"{self.root}: none of the {len(candidates)} image files could be read")
-        self._cache = torch.stack(cached) if cache else None
+        self._cache = torch.from_numpy(np.stack(cached)) if cache else None
 
     def _read(self, path: Path) -> torch.Tensor:
         """Decode one file to a uint8 (3, S, S) tensor."""
-        img = load_rgb(path, self.image_size)
-        return torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).permute(2, 0, 1)
+        return torch.from_numpy(rgb_array(read_bytes(path), path, self.image_size, self.max_pixels))
 
     def __len__(self) -> int:
         return len(self.paths)
