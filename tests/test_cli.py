@@ -45,8 +45,8 @@ def test_index_without_checkpoint_needs_one(image_folder: Path, tmp_path: Path, 
     from tutorial_utils.embeddings import EmbeddingIndex
 
     files = sorted(p.name for p in image_folder.glob("*.png"))
-    EmbeddingIndex.build(np.eye(12, dtype=np.float32), image_folder, files).save(tmp_path / "index.npz")
-    assert main(["search", str(image_folder / "img_001.png"), "--index", str(tmp_path / "index.npz")]) == 2
+    EmbeddingIndex.build(np.eye(12, dtype=np.float32), image_folder, files).save(tmp_path / "index.json")
+    assert main(["search", str(image_folder / "img_001.png"), "--index", str(tmp_path / "index.json")]) == 2
     assert "pass --checkpoint" in capsys.readouterr().err
 
 
@@ -61,17 +61,17 @@ def test_evaluate_scores_an_index_against_labels(image_folder: Path, tmp_path: P
 
     files = sorted(p.name for p in image_folder.glob("*.png"))
     emb = np.array([[1, 0.1 * i] if i < 6 else [0.1 * i, 1] for i in range(12)], dtype=np.float32)
-    EmbeddingIndex.build(emb, image_folder, files).save(tmp_path / "index.npz")
+    EmbeddingIndex.build(emb, image_folder, files).save(tmp_path / "index.json")
     labels = tmp_path / "labels.csv"
     labels.write_text("file,kind,mixed\n" + "".join(f"{f},{'a' if i < 6 else 'b'},{'ab'[i % 2]}\n"
                                                       for i, f in enumerate(files)))
-    assert main(["evaluate", "--index", str(tmp_path / "index.npz"), "--labels", str(labels),
+    assert main(["evaluate", "--index", str(tmp_path / "index.json"), "--labels", str(labels),
                  "--column", "kind", "mixed", "-k", "3", "--per-label"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("kind: P@3 1.000, mAP@3 1.000  (12 images, 2 labels")
     assert any(line.startswith("mixed: P@3 0.") for line in out)
     labels.write_text("file,kind\nimg_000.png,a\n")
-    assert main(["evaluate", "--index", str(tmp_path / "index.npz"), "--labels", str(labels), "--column", "kind"]) == 2
+    assert main(["evaluate", "--index", str(tmp_path / "index.json"), "--labels", str(labels), "--column", "kind"]) == 2
     assert "no label for 11 file(s)" in capsys.readouterr().err
 
 

@@ -81,15 +81,15 @@ def _index(folder: Path) -> EmbeddingIndex:
 
 def test_save_load_round_trip(image_folder: Path, tmp_path: Path):
     index = _index(image_folder)
-    index.save(tmp_path / "index.npz")
-    loaded = EmbeddingIndex.load(tmp_path / "index.npz")
+    index.save(tmp_path / "index.json")
+    loaded = EmbeddingIndex.load(tmp_path / "index.json")
     assert np.array_equal(loaded.embeddings, index.embeddings)
     assert loaded.files == index.files and loaded.meta == {"checkpoint": "none"}
 
 
 @pytest.mark.parametrize("change, word", [("add", "added"), ("remove", "removed"), ("replace", "changed")])
 def test_stale_index_is_detected(image_folder: Path, tmp_path: Path, change: str, word: str):
-    _index(image_folder).save(tmp_path / "index.npz")
+    _index(image_folder).save(tmp_path / "index.json")
     if change == "add":
         distinct_image(99).save(image_folder / "new.png")
     elif change == "remove":
@@ -97,39 +97,60 @@ def test_stale_index_is_detected(image_folder: Path, tmp_path: Path, change: str
     else:
         distinct_image(42).save(image_folder / "img_004.png")
     with pytest.raises(StaleIndexError, match=rf"1 file\(s\) {word} \(e\.g\. (new|img_004)\.png\).*Rebuild"):
-        EmbeddingIndex.load(tmp_path / "index.npz")
-    assert EmbeddingIndex.load(tmp_path / "index.npz", check=False).files[4] == "img_004.png"
+        EmbeddingIndex.load(tmp_path / "index.json")
+    assert EmbeddingIndex.load(tmp_path / "index.json", check=False).files[4] == "img_004.png"
 
 
 def test_unchanged_files_are_not_read_again(image_folder: Path, tmp_path: Path, monkeypatch):
     import tutorial_utils.embeddings as embeddings
 
-    _index(image_folder).save(tmp_path / "index.npz")
+    _index(image_folder).save(tmp_path / "index.json")
     reads = []
     real = embeddings.file_digest
     monkeypatch.setattr(embeddings, "file_digest", lambda p: reads.append(Path(p).name) or real(p))
-    EmbeddingIndex.load(tmp_path / "index.npz")
+    EmbeddingIndex.load(tmp_path / "index.json")
     assert reads == []
     import os
 
     os.utime(image_folder / "img_002.png", ns=(1, 1))  # touched but not changed (as after a git clone)
-    EmbeddingIndex.load(tmp_path / "index.npz")
+    EmbeddingIndex.load(tmp_path / "index.json")
     assert reads == ["img_002.png"]
 
 
 def test_failed_save_keeps_the_old_index(image_folder: Path, tmp_path: Path, monkeypatch):
     index = _index(image_folder)
-    path = index.save(tmp_path / "index.npz")
+    path = index.save(tmp_path / "index.json")
     before = path.read_bytes()
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez", broken)
+    old_npy = sorted(p.name for p in tmp_path.glob("index-*.npy"))
+    monkeypatch.setattr(np, "save", broken)
     with pytest.raises(OSError):
         index.save(path)
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "index.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["images", "index.json", *old_npy])
+    assert np.array_equal(EmbeddingIndex.load(path).embeddings, index.embeddings)
+
+
+def test_saving_again_replaces_the_rows_file_and_loads_memory_mapped(image_folder: Path, tmp_path: Path):
+    index = _index(image_folder)
+    index.save(tmp_path / "index.json")
+    first = sorted(tmp_path.glob("index-*.npy"))
+    index.save(tmp_path / "index.json")
+    second = sorted(tmp_path.glob("index-*.npy"))
+    assert len(first) == len(second) == 1 and first != second  # the old rows file is gone, not overwritten
+    loaded = EmbeddingIndex.load(tmp_path / "index.json")
+    assert isinstance(loaded.embeddings, np.memmap) and np.array_equal(loaded.embeddings, index.embeddings)
+
+
+def test_rows_file_that_does_not_match_the_manifest_is_refused(image_folder: Path, tmp_path: Path):
+    _index(image_folder).save(tmp_path / "index.json")
+    (npy,) = tmp_path.glob("index-*.npy")
+    np.save(npy, np.zeros((3, 3), np.float32))
+    with pytest.raises(ValueError, match=r"holds \(3, 3\) float32, the manifest says \(12, 3\)"):
+        EmbeddingIndex.load(tmp_path / "index.json")
 
 
 def test_mismatched_rows_and_files_are_refused(image_folder: Path):
@@ -138,11 +159,14 @@ def test_mismatched_rows_and_files_are_refused(image_folder: Path):
 
 
 def test_unreadable_index_is_a_clear_error(tmp_path: Path):
-    (tmp_path / "index.npz").write_bytes(b"nope")
-    with pytest.raises(ValueError, match=r"index\.npz: not a readable index"):
-        EmbeddingIndex.load(tmp_path / "index.npz")
+    (tmp_path / "index.json").write_bytes(b"nope")
+    with pytest.raises(ValueError, match=r"index\.json: not a readable index"):
+        EmbeddingIndex.load(tmp_path / "index.json")
     with pytest.raises(FileNotFoundError, match="build it first"):
-        EmbeddingIndex.load(tmp_path / "missing.npz")
+        EmbeddingIndex.load(tmp_path / "missing.json")
+    (tmp_path / "old.npz").write_bytes(b"PK")
+    with pytest.raises(ValueError, match=r"old\.npz: an index in the old single-file format; rebuild"):
+        EmbeddingIndex.load(tmp_path / "old.npz")
 
 
 def test_embeddings_do_not_depend_on_the_memory_layout():

@@ -48,14 +48,14 @@ def test_ensure_index_builds_reuses_and_rebuilds(image_folder: Path, tmp_path: P
     train_folder(image_folder, run, CONFIG, settings, progress=False, verbose=False)
     assert ensure_trained(run, image_folder) == run / "best.pt"
     first = ensure_index(run, image_folder)
-    assert len(first.files) == 12 and (run / "index.npz").is_file()
-    stamp = (run / "index.npz").stat().st_mtime_ns
+    assert len(first.files) == 12 and (run / "index.json").is_file()
+    stamp = (run / "index.json").stat().st_mtime_ns
     ensure_index(run, image_folder)
-    assert (run / "index.npz").stat().st_mtime_ns == stamp  # fresh index reused
+    assert (run / "index.json").stat().st_mtime_ns == stamp  # fresh index reused
     distinct_image(50).save(image_folder / "new.png")
     rebuilt = ensure_index(run, image_folder)
     assert len(rebuilt.files) == 13  # stale index rebuilt
-    assert EmbeddingIndex.load(run / "index.npz").files == rebuilt.files
+    assert EmbeddingIndex.load(run / "index.json").files == rebuilt.files
 
 
 def test_neighbour_explorer_builds_its_controls(image_folder: Path, tmp_path: Path):

@@ -3,32 +3,39 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
 from .checkpoints import load_checkpoint
 from .data import ImageReadError
+from .distributed import close_distributed, init_distributed, is_main_process, launched_by_torchrun
 from .embeddings import Embedder, EmbeddingIndex, StaleIndexError
 from .models import ModelConfig
 from .pipeline import CLI_RUN, DEFAULT_DATA, INDEX_FILE, TrainSettings, index_folder, train_folder
-from .search import SimilarityIndex
+from .search import BACKENDS, SimilarityIndex
 from .training import BEST_CHECKPOINT, pick_device
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
+    device = init_distributed(pick_device(args.device))
     config = ModelConfig(image_size=args.image_size, output=args.output)
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
-    history = train_folder(args.data, args.run_dir, config, settings, device=args.device, resume=args.resume,
+    history = train_folder(args.data, args.run_dir, config, settings, device=str(device), resume=args.resume,
                            progress=not args.quiet, verbose=not args.quiet)
-    print(f"best validation MSE {history.best_val_loss:.4f} at epoch {history.best_epoch}; "
-          f"checkpoint: {Path(args.run_dir) / BEST_CHECKPOINT}")
+    if is_main_process():
+            print(f"best validation MSE {history.best_val_loss:.4f} at epoch {history.best_epoch}; "
+              f"checkpoint: {Path(args.run_dir) / BEST_CHECKPOINT}")
 
 
 def _cmd_index(args: argparse.Namespace) -> None:
     checkpoint = args.checkpoint or Path(args.run_dir) / BEST_CHECKPOINT
     out = args.out or Path(args.run_dir) / INDEX_FILE
-    index = index_folder(args.data, checkpoint, out, pooling=args.pooling, device=args.device)
-    print(f"indexed {len(index.files)} images ({index.embeddings.shape[1]} values each) -> {out}")
+    device = init_distributed(pick_device(args.device))
+    index = index_folder(args.data, checkpoint, out, pooling=args.pooling, device=str(device),
+                         batch_size=args.batch_size, num_workers=args.workers, progress=not args.quiet)
+    if is_main_process():
+        print(f"indexed {len(index.files)} images ({index.embeddings.shape[1]} values each) -> {out}")
 
 
 def _cmd_search(args: argparse.Namespace) -> None:
@@ -39,7 +46,7 @@ def _cmd_search(args: argparse.Namespace) -> None:
         raise ValueError(f"{index_path}: the index does not say which checkpoint made it; pass --checkpoint")
     encoder, _, config, _ = load_checkpoint(checkpoint)
     embedder = Embedder(encoder, config.image_size, index.meta.get("pooling", "flatten"), pick_device(args.device))
-    searcher = SimilarityIndex(index, embedder, metric=args.metric)
+    searcher = SimilarityIndex(index, embedder, metric=args.metric, backend=args.backend)
     (result,) = searcher.search(args.query, k=args.k)
     print(f"{args.k} nearest images to {args.query} ({args.metric} distance):")
     for rank, (path, dist) in enumerate(zip(result.paths, result.distances), start=1):
@@ -95,25 +102,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="embed every image of a folder and save the search index")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of images (%(default)s)")
     p.add_argument("--checkpoint", type=Path, default=None, help="default: RUN_DIR/best.pt")
-    p.add_argument("--out", type=Path, default=None, help="default: RUN_DIR/index.npz")
+    p.add_argument("--out", type=Path, default=None, help="default: RUN_DIR/index.json")
     p.add_argument("--pooling", choices=["flatten", "avg"], default="flatten")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--workers", type=int, default=None,
+                   help="DataLoader processes that read and decode files (default: one per spare core, at most 4)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     common(p)
     p.set_defaults(func=_cmd_index)
 
     p = sub.add_parser("search", help="print the k most similar indexed images to a query image")
     p.add_argument("query", type=Path, help="an image file of any size or mode")
     p.add_argument("-k", type=int, default=5, help="number of neighbours (%(default)s)")
-    p.add_argument("--index", type=Path, default=None, help="default: RUN_DIR/index.npz")
+    p.add_argument("--index", type=Path, default=None, help="default: RUN_DIR/index.json")
     p.add_argument("--checkpoint", type=Path, default=None, help="default: the one the index was built with")
     p.add_argument("--metric", choices=["cosine", "euclidean"], default="cosine")
     p.add_argument("--picture", type=Path, default=None, help="also save a PNG of the query and its neighbours")
+    p.add_argument("--backend", choices=list(BACKENDS), default="sklearn",
+                   help="sklearn (exact), faiss (exact, faster) or faiss-ann (approximate); faiss needs "
+                        "pip install -e '.[scale]' (%(default)s)")
     common(p)
     p.set_defaults(func=_cmd_search)
 
     p = sub.add_parser("evaluate", help="score an index against a labels file: precision@k and mAP@k")
     p.add_argument("--labels", type=Path, required=True, help="CSV with a 'file' column (names as in the index)")
     p.add_argument("--column", nargs="+", default=["category"], help="label column(s) to score (%(default)s)")
-    p.add_argument("--index", type=Path, default=None, help="default: RUN_DIR/index.npz")
+    p.add_argument("--index", type=Path, default=None, help="default: RUN_DIR/index.json")
     p.add_argument("-k", type=int, default=10, help="neighbours per query (%(default)s)")
     p.add_argument("--metric", choices=["cosine", "euclidean"], default="cosine")
     p.add_argument("--per-label", action="store_true", help="also print P@k for each label")
@@ -125,9 +139,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; expected errors become a one-line message and exit code 2."""
     args = build_parser().parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)  # skipped files etc. as plain lines, no source line
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("tutorial_utils")
+    log.addHandler(handler)
+    log.propagate = False
     try:
         args.func(args)
-    except (FileNotFoundError, ValueError, ImageReadError, StaleIndexError) as err:
+    except (FileNotFoundError, ValueError, ImageReadError, StaleIndexError, ImportError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted; the previous index and checkpoints are intact (index and train --resume continue)",
+              file=sys.stderr)
+        return 130
+    finally:
+        log.removeHandler(handler)
+        log.propagate = True
+        if launched_by_torchrun():
+            close_distributed()
     return 0

@@ -138,7 +138,11 @@ def describe_skipped(skipped: Sequence[tuple[Path, str]], root: str | os.PathLik
 
 
 def report_skipped(skipped: Sequence[tuple[Path, str]], root: str | os.PathLike | None = None) -> None:
-    """Log each skipped file on one line (``logging``: no traceback, no source line)."""
+    """Log each skipped file on one line (``logging``: no traceback, no source line); one process logs."""
+    from .distributed import is_main_process
+
+    if not is_main_process():
+        return
     for line in describe_skipped(skipped, root):
         log.warning(line)
 

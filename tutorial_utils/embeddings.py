@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,9 +100,43 @@ def file_digest(path: str | os.PathLike) -> str:
     return hashlib.sha1(Path(path).read_bytes()).hexdigest()
 
 
+INDEX_FORMAT = 2
+_NPY_NAME = re.compile(r"-[0-9a-f]{12}\.npy$")
+
+
+def embeddings_file(manifest: str | os.PathLike, build_id: str) -> Path:
+    """The ``.npy`` beside a manifest for one build: ``index.json`` -> ``index-<build_id>.npy``."""
+    manifest = Path(manifest)
+    return manifest.with_name(f"{manifest.stem}-{build_id}.npy")
+
+
+def new_build_id() -> str:
+    """12 random hex digits naming one build's embeddings file, so a new build never overwrites the old one."""
+    return secrets.token_hex(6)
+
+
+def commit_manifest(path: str | os.PathLike, record: dict[str, Any]) -> Path:
+    """Atomically point the manifest at a finished embeddings file, then delete the files it replaced.
+
+    Until the rename the old manifest and the old ``.npy`` stay in place, so an interrupted build never
+    leaves an index whose rows and files disagree.
+    """
+    path = Path(path)
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(record)))
+    keep = record["embeddings"]
+    for old in path.parent.glob(f"{path.stem}-*.npy"):
+        if old.name != keep and _NPY_NAME.search(old.name):
+            old.unlink(missing_ok=True)
+    return path
+
+
 @dataclass
 class EmbeddingIndex:
-    """Embeddings with their manifest: ``embeddings[i]`` belongs to ``root / files[i]``."""
+    """Embeddings with their manifest: ``embeddings[i]`` belongs to ``root / files[i]``.
+
+    On disk an index is a JSON manifest (``index.json``: root, files, digests, meta) and the (N, D) float32
+    rows in a ``.npy`` beside it, which :meth:`load` memory-maps: a collection larger than RAM still loads.
+    """
 
     embeddings: np.ndarray
     files: list[str]
@@ -128,29 +164,52 @@ class EmbeddingIndex:
         """Absolute-or-as-given paths of the indexed files, in row order."""
         return [self.root / f for f in self.files]
 
+    def manifest(self, embeddings_name: str) -> dict[str, Any]:
+        """The JSON record that describes this index and names its embeddings file."""
+        return {"format": INDEX_FORMAT, "embeddings": embeddings_name, "shape": list(self.embeddings.shape),
+                "root": str(self.root), "files": self.files, "digests": self.digests,
+                "stats": [list(st) for st in self.stats] if self.stats else None, "meta": self.meta}
+
     def save(self, path: str | os.PathLike) -> Path:
-        """Write embeddings and manifest together into one ``.npz``, atomically."""
-        manifest = json.dumps({"root": str(self.root), "files": self.files, "digests": self.digests,
-                               "stats": self.stats, "meta": self.meta})
+        """Write the rows to a new ``.npy``, then switch the manifest ``path`` to it atomically."""
+        path = Path(path)
+        if path.suffix != ".json":
+            raise ValueError(f"{path}: an index is saved as a .json manifest (its rows go to a .npy beside it)")
+        npy = embeddings_file(path, new_build_id())
 
         def write(tmp: Path) -> None:
-            with open(tmp, "wb") as f:
-                np.savez(f, embeddings=self.embeddings, manifest=np.array(manifest))
+            with open(tmp, "wb") as f:  # a file object: np.save would append ".npy" to a name
+                np.save(f, np.asarray(self.embeddings, dtype=np.float32))
 
-        return atomic_write(path, write)
+        atomic_write(npy, write)
+        try:
+            return commit_manifest(path, self.manifest(npy.name))
+        except BaseException:
+            npy.unlink(missing_ok=True)
+            raise
 
     @classmethod
-    def load(cls, path: str | os.PathLike, root: str | os.PathLike | None = None, check: bool = True) -> EmbeddingIndex:
-        """Read an index; with ``check``, raise :class:`StaleIndexError` when the folder changed since."""
+    def load(cls, path: str | os.PathLike, root: str | os.PathLike | None = None, check: bool = True,
+             mmap: bool = True) -> EmbeddingIndex:
+        """Read an index (rows memory-mapped unless ``mmap=False``); with ``check``, raise
+        :class:`StaleIndexError` when the folder changed since it was built."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such index; build it first (python -m tutorial_utils index)")
+        if path.suffix == ".npz":
+            raise ValueError(f"{path}: an index in the old single-file format; rebuild it "
+                             "(python -m tutorial_utils index), which writes index.json")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                embeddings = data["embeddings"]
-                manifest = json.loads(str(data["manifest"]))
+            manifest = json.loads(path.read_text())
+            if manifest.get("format") != INDEX_FORMAT:
+                raise ValueError(f"format {manifest.get('format')}, expected {INDEX_FORMAT}")
+            npy = path.with_name(manifest["embeddings"])
+            embeddings = np.load(npy, mmap_mode="r" if mmap else None, allow_pickle=False)
         except Exception as err:
-            raise ValueError(f"{path}: not a readable index file ({err})") from err
+            raise ValueError(f"{path}: not a readable index ({err})") from err
+        if list(embeddings.shape) != manifest["shape"] or embeddings.dtype != np.float32:
+            raise ValueError(f"{path}: {npy.name} holds {embeddings.shape} {embeddings.dtype}, "
+                             f"the manifest says {tuple(manifest['shape'])} float32; rebuild the index")
         stats = manifest.get("stats")
         index = cls(embeddings, manifest["files"], Path(root) if root else Path(manifest["root"]),
                     manifest["digests"], manifest.get("meta", {}), [tuple(x) for x in stats] if stats else None)

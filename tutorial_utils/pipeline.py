@@ -1,6 +1,6 @@
 """The lesson's steps end to end on one folder: train, then index. Used by the CLI and the notebooks.
 
-Each step writes into a run folder (``best.pt``, ``last.pt``, ``index.npz``, ``history.json``)
+Each step writes into a run folder (``best.pt``, ``last.pt``, ``index.json`` + its ``.npy``, ``history.json``)
 and can reuse what an earlier run left there, so every notebook can start in a fresh kernel.
 """
 
@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from torch.utils.data import DataLoader
-
-from .checkpoints import load_checkpoint
 from .data import FolderDataset
-from .embeddings import EmbeddingIndex, StaleIndexError, create_embeddings, file_digest
+from .distributed import is_main_process
+from .embeddings import EmbeddingIndex, StaleIndexError, file_digest
+from .indexing import build_index
 from .files import atomic_write
 from .models import ModelConfig, build_models
 from .training import BEST_CHECKPOINT, EpochCallback, History, fit, make_loaders, pick_device, seed_everything
@@ -27,7 +26,7 @@ DEFAULT_LABELS = REPO_ROOT / "data" / "emoji" / "labels.csv"
 DEFAULT_QUERIES = REPO_ROOT / "data" / "emoji-queries" / "images"
 DEFAULT_RUN = REPO_ROOT / "runs" / "lesson"  # the notebooks and make run
 CLI_RUN = REPO_ROOT / "runs" / "cli"  # the command line, so a user's own model never replaces the lesson's
-INDEX_FILE = "index.npz"
+INDEX_FILE = "index.json"
 HISTORY_FILE = "history.json"
 
 
@@ -67,7 +66,8 @@ def train_folder(
                   device=device, out_dir=run_dir, resume=resume, seed=settings.seed,
                   progress=progress, verbose=verbose, callbacks=callbacks)
     record = {"data": str(data), "config": config.to_dict(), "settings": asdict(settings), "history": asdict(history)}
-    atomic_write(Path(run_dir) / HISTORY_FILE, lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
+    if is_main_process():  # under torchrun, one process writes
+        atomic_write(Path(run_dir) / HISTORY_FILE, lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
     return history
 
 
@@ -84,20 +84,16 @@ def index_folder(
     pooling: str = "flatten",
     batch_size: int = 64,
     device: str | None = None,
+    num_workers: int | None = None,
+    progress: bool = False,
 ) -> EmbeddingIndex:
-    """Embed every image under ``data`` with the checkpoint's encoder and save the index with its manifest."""
-    encoder, _, config, _ = load_checkpoint(checkpoint)
-    dataset = FolderDataset(data, image_size=config.image_size, cache=False)
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
-    embeddings = create_embeddings(encoder, loader, pick_device(device), pooling=pooling)
-    root = Path(data).resolve()
-    index = EmbeddingIndex.build(
-        embeddings, root, dataset.relative_paths,
-        checkpoint=str(Path(checkpoint).resolve()), checkpoint_sha1=file_digest(checkpoint), pooling=pooling, image_size=config.image_size,
-        skipped=[p.relative_to(dataset.root).as_posix() for p, _ in dataset.skipped],
-    )
-    index.save(index_path)
-    return index
+    """Embed every image under ``data`` with the checkpoint's encoder and save the index with its manifest.
+
+    Each file is read and decoded once; rows stream into a memory-mapped ``.npy``; an interrupted run resumes
+    (see :mod:`tutorial_utils.indexing`).
+    """
+    return build_index(data, checkpoint, index_path, pooling=pooling, batch_size=batch_size, device=device,
+                       num_workers=num_workers, progress=progress)
 
 
 def lesson_run_dir() -> Path:

@@ -1,7 +1,8 @@
 """k-nearest-neighbour search over an embedding index, fitted once and queried many times.
 
 Fix from the original tutorial: it built and fitted a new ``NearestNeighbors`` for every query.
-Fitting is done once here; each query only embeds the image and asks the fitted model.
+Fitting is done once here; each query only embeds the image and asks the fitted model. The model is
+scikit-learn's by default; FAISS (exact or approximate) is one argument away (:mod:`tutorial_utils.backends`).
 
 Near-ties are ordered the same on every machine: the fitted model proposes a few more candidates than
 asked for, their distances are recomputed in float64 and rounded to ``TIE_DECIMALS`` decimals, and equal
@@ -19,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.metrics import pairwise_distances
-from sklearn.neighbors import NearestNeighbors
 
+from .backends import BACKENDS, make_backend
 from .data import ImageLike
 from .embeddings import Embedder, EmbeddingIndex
 
@@ -49,19 +50,23 @@ def exact_distances(rows: np.ndarray, vector: np.ndarray, metric: str) -> np.nda
 
 
 class SimilarityIndex:
-    """A fitted scikit-learn ``NearestNeighbors`` over the rows of an :class:`EmbeddingIndex`.
+    """A nearest-neighbour model fitted once over the rows of an :class:`EmbeddingIndex`.
 
     Query it with images (paths, PIL images, tensors; one or a list) through :meth:`search`,
     with ready-made vectors through :meth:`search_vectors`, or with an indexed row through
-    :meth:`search_indexed`, which leaves the query itself out.
+    :meth:`search_indexed`, which leaves the query itself out. ``backend`` is ``"sklearn"`` (exact,
+    the default), ``"faiss"`` (exact) or ``"faiss-ann"`` (approximate; ``options`` such as ``nprobe``).
     """
 
-    def __init__(self, index: EmbeddingIndex, embedder: Embedder | None = None, metric: str = "cosine") -> None:
+    def __init__(self, index: EmbeddingIndex, embedder: Embedder | None = None, metric: str = "cosine",
+                 backend: str = "sklearn", **options) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.index = index
         self.embedder = embedder
         self.metric = metric
         self._paths = index.paths
-        self._nn = NearestNeighbors(metric=metric, algorithm="brute").fit(index.embeddings)
+        self.backend = make_backend(backend, index.embeddings, metric, **options)
 
     def __len__(self) -> int:
         return len(self._paths)
@@ -73,9 +78,10 @@ class SimilarityIndex:
         """
         n_ask = min(len(self), k + 1 + EXTRA_CANDIDATES)
         vectors = np.atleast_2d(vectors)
-        _, indices = self._nn.kneighbors(vectors, n_neighbors=n_ask)
+        indices = self.backend.candidates(vectors, n_ask)
         results = []
         for vector, idx_row, skip in zip(vectors, indices, exclude):
+            idx_row = idx_row[idx_row >= 0]  # an approximate index may find fewer than asked
             # float64: identical images get distances equal to ~1e-16, far below the rounding of TIE_DECIMALS
             dist_row = exact_distances(self.index.embeddings[idx_row], vector, self.metric)
             order = np.lexsort((idx_row, np.round(dist_row, TIE_DECIMALS)))  # by rounded distance, then row

@@ -1,0 +1,123 @@
+"""The engines behind :class:`~tutorial_utils.search.SimilarityIndex`: each proposes candidate rows for queries.
+
+- ``sklearn``: scikit-learn's brute-force ``NearestNeighbors``, the lesson's default; exact.
+- ``faiss``: FAISS ``IndexFlatIP`` on L2-normalised rows (cosine) or ``IndexFlatL2`` (Euclidean); exact, and
+  much faster on large collections.
+- ``faiss-ann``: approximate. ``kind="ivf"`` (default) clusters the rows into ``nlist`` lists with k-means and
+  scans only the ``nprobe`` lists nearest to each query; ``kind="hnsw"`` walks a graph with ``m`` links per
+  node, exploring ``ef_search`` candidates per query. Larger ``nprobe`` / ``ef_search``: higher recall, slower.
+
+FAISS is optional: ``pip install -e ".[scale]"`` (pip's ``faiss-cpu``) or ``conda install -c conda-forge faiss-cpu``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+BACKENDS = ("sklearn", "faiss", "faiss-ann")
+METRICS = ("cosine", "euclidean")
+
+
+def import_faiss() -> Any:
+    """The ``faiss`` module, or an ImportError that says how to install it."""
+    try:
+        import faiss
+    except ImportError as err:
+        raise ImportError(
+            "the faiss backends need FAISS, which is not installed: pip install -e \".[scale]\" "
+            "(or: pip install faiss-cpu, conda install -c conda-forge faiss-cpu)"
+        ) from err
+    return faiss
+
+
+def normalise_rows(x: np.ndarray) -> np.ndarray:
+    """Float32 copy of ``x`` with every row scaled to length 1 (all-zero rows stay zero)."""
+    x = np.array(x, dtype=np.float32, copy=True)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    x /= np.where(norms > 0, norms, 1.0)
+    return x
+
+
+def default_nlist(n: int) -> int:
+    """IVF lists for ``n`` rows: about 4 * sqrt(n), at most n / 39 (FAISS wants ~39+ training rows per list)."""
+    return max(1, min(int(4 * math.sqrt(n)), n // 39))
+
+
+class SklearnBackend:
+    """Exact brute-force search with scikit-learn (any metric it knows)."""
+
+    name = "sklearn"
+
+    def __init__(self, vectors: np.ndarray, metric: str) -> None:
+        from sklearn.neighbors import NearestNeighbors
+
+        self._nn = NearestNeighbors(metric=metric, algorithm="brute").fit(vectors)
+
+    def candidates(self, queries: np.ndarray, n: int) -> np.ndarray:
+        """(Q, n) row numbers, nearest first."""
+        return self._nn.kneighbors(queries, n_neighbors=n, return_distance=False)
+
+    def bytes_per_vector(self) -> float:
+        fitted = self._nn._fit_X
+        return fitted.nbytes / len(fitted)
+
+
+class FaissBackend:
+    """FAISS, exact (``ann=False``: a flat index) or approximate (IVF or HNSW)."""
+
+    def __init__(self, vectors: np.ndarray, metric: str, ann: bool = False, kind: str = "ivf",
+                 nlist: int | None = None, nprobe: int = 16, m: int = 32, ef_construction: int = 80,
+                 ef_search: int = 64, train_size: int | None = None, seed: int = 0) -> None:
+        if metric not in METRICS:
+            raise ValueError(f"the faiss backends support {METRICS}, not {metric!r}")
+        faiss = import_faiss()
+        self.name = "faiss-ann" if ann else "faiss"
+        self.cosine = metric == "cosine"
+        x = normalise_rows(vectors) if self.cosine else np.ascontiguousarray(vectors, dtype=np.float32)
+        n, d = x.shape
+        fmetric = faiss.METRIC_INNER_PRODUCT if self.cosine else faiss.METRIC_L2
+        if not ann:
+            self.index = faiss.IndexFlatIP(d) if self.cosine else faiss.IndexFlatL2(d)
+        elif kind == "ivf":
+            self.nlist = nlist or default_nlist(n)
+            quantizer = faiss.IndexFlatIP(d) if self.cosine else faiss.IndexFlatL2(d)
+            self.index = faiss.IndexIVFFlat(quantizer, d, self.nlist, fmetric)
+            self.index.cp.seed = seed
+            size = min(n, train_size or 40 * self.nlist)  # k-means on a seeded sample: fast, and enough
+            sample = x if size == n else x[np.sort(np.random.default_rng(seed).choice(n, size, replace=False))]
+            self.index.train(sample)
+            self.index.nprobe = min(nprobe, self.nlist)
+            self._quantizer = quantizer  # FAISS does not own it: keep it alive
+        elif kind == "hnsw":
+            self.index = faiss.IndexHNSWFlat(d, m, fmetric)
+            self.index.hnsw.efConstruction = ef_construction
+            self.index.hnsw.efSearch = ef_search
+        else:
+            raise ValueError(f"kind must be 'ivf' or 'hnsw', got {kind!r}")
+        self.index.add(x)
+
+    def candidates(self, queries: np.ndarray, n: int) -> np.ndarray:
+        """(Q, n) row numbers, nearest first; -1 where an approximate index found fewer than n."""
+        q = normalise_rows(queries) if self.cosine else np.ascontiguousarray(queries, dtype=np.float32)
+        _, idx = self.index.search(q, n)
+        return idx
+
+    def bytes_per_vector(self) -> float:
+        """Measured: the serialised index's size divided by its rows."""
+        return len(import_faiss().serialize_index(self.index)) / self.index.ntotal
+
+
+def make_backend(name: str, vectors: np.ndarray, metric: str, **options: Any) -> SklearnBackend | FaissBackend:
+    """The backend called ``name``, fitted on ``vectors``; ``options`` go to FAISS (see the module docstring)."""
+    if name == "sklearn":
+        if options:
+            raise ValueError(f"the sklearn backend takes no options, got {sorted(options)}")
+        return SklearnBackend(vectors, metric)
+    if name == "faiss":
+        return FaissBackend(vectors, metric, ann=False)
+    if name == "faiss-ann":
+        return FaissBackend(vectors, metric, ann=True, **options)
+    raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")

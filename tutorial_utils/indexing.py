@@ -1,0 +1,232 @@
+"""Index a folder of any size: each file read and decoded once, rows streamed into a memory-mapped ``.npy``.
+
+The build works in a folder beside the manifest (``.index.json.build/``): a preallocated (N, D) float32 array
+and, per process, a small progress file. Nothing the finished index uses is touched until the very end, when
+the rows file is renamed into place and the manifest is switched to it atomically. So Ctrl-C or a kill at
+any moment leaves the previous index intact, and running the same command again resumes where it stopped
+(or starts cleanly when the files, the checkpoint or the settings changed).
+
+Under ``torchrun`` each process embeds its own contiguous share of the files into the same array; the
+first process (rank 0) writes the manifest once every share is done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from .checkpoints import load_checkpoint
+from .data import MAX_PIXELS, ImageReadError, list_image_files, read_bytes, report_skipped, rgb_array
+from .distributed import barrier, process_group_info
+from .embeddings import EmbeddingIndex, commit_manifest, embeddings_file, file_digest, new_build_id, pool_features
+from .files import atomic_write
+from .models import channels_last
+
+SAVE_EVERY_S = 5.0  # progress is flushed to disk at most this often: what a kill can cost, in seconds of work
+
+
+@dataclass
+class _Item:
+    row: int
+    pixels: np.ndarray | None
+    digest: str
+    stat: tuple[int, int] | None
+    error: str
+
+
+class _FileReader(Dataset):
+    """Row i -> file i read once: its bytes give both the SHA-1 and the decoded pixels; failures are data."""
+
+    def __init__(self, paths: list[Path], rows: range, image_size: int, max_pixels: int) -> None:
+        self.paths, self.rows, self.image_size, self.max_pixels = paths, rows, image_size, max_pixels
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> _Item:
+        row = self.rows[i]
+        path = self.paths[row]
+        try:
+            before = path.stat()
+            data = read_bytes(path)
+            after = path.stat()
+            if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
+                raise ImageReadError(path, "changed while being read")
+            pixels = rgb_array(data, path, self.image_size, self.max_pixels)
+        except FileNotFoundError:
+            return _Item(row, None, "", None, "disappeared (deleted after the folder was listed)")
+        except ImageReadError as err:
+            return _Item(row, None, "", None, err.why)
+        return _Item(row, pixels, hashlib.sha1(data).hexdigest(), (after.st_size, after.st_mtime_ns), "")
+
+
+def _collate(items: list[_Item]) -> list[_Item]:
+    return items
+
+
+def _plan(files: list[str], root: Path, checkpoint_sha1: str, pooling: str, image_size: int, dim: int,
+          world: int) -> dict[str, Any]:
+    return {"root": str(root), "files_sha1": hashlib.sha1("\n".join(files).encode()).hexdigest(), "n": len(files),
+            "checkpoint_sha1": checkpoint_sha1, "pooling": pooling, "image_size": image_size, "dim": dim,
+            "world": world}
+
+
+def _shard(n: int, rank: int, world: int) -> range:
+    """Contiguous rows of process ``rank``: shares differ by at most one row."""
+    lo, hi = n * rank // world, n * (rank + 1) // world
+    return range(lo, hi)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def default_workers() -> int:
+    """DataLoader workers for decoding: one per spare core, at most 4 (0 on a single core)."""
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+@torch.no_grad()
+def build_index(
+    data: str | os.PathLike,
+    checkpoint: str | os.PathLike,
+    index_path: str | os.PathLike,
+    pooling: str = "flatten",
+    batch_size: int = 64,
+    device: str | torch.device | None = None,
+    num_workers: int | None = None,
+    progress: bool = False,
+    max_pixels: int = MAX_PIXELS,
+) -> EmbeddingIndex:
+    """Embed every image under ``data`` and save the index (manifest ``index_path`` + rows ``.npy``).
+
+    Unreadable files are skipped and logged one line each; an interrupted build resumes on the next call.
+    """
+    from .training import pick_device
+
+    rank, world = process_group_info()
+    root = Path(data).resolve()
+    index_path = Path(index_path)
+    work = index_path.with_name(f".{index_path.name}.build")
+    device = pick_device(str(device) if device is not None else None)
+    encoder, _, config, _ = load_checkpoint(checkpoint)
+    encoder = encoder.eval().to(device, memory_format=torch.channels_last)
+    size = config.image_size
+    dim = pool_features(encoder(torch.zeros(1, 3, size, size, device=device)), pooling).shape[1]
+    paths = list_image_files(root)
+    if not paths:
+        raise ValueError(f"{root}: no image files found")
+    files = [p.relative_to(root).as_posix() for p in paths]
+    checkpoint_sha1 = file_digest(checkpoint)
+    plan = _plan(files, root, checkpoint_sha1, pooling, size, dim, world)
+    rows_file = work / "embeddings.npy"
+
+    if rank == 0:  # resume only a build of exactly this plan; anything else starts cleanly
+        if _read_json(work / "plan.json") != plan or not rows_file.is_file():
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            np.lib.format.open_memmap(rows_file, mode="w+", dtype=np.float32, shape=(len(files), dim)).flush()
+            atomic_write(work / "plan.json", lambda tmp: tmp.write_text(json.dumps(plan)))
+    barrier()
+
+    rows = np.load(rows_file, mmap_mode="r+")
+    shard = _shard(len(files), rank, world)
+    progress_file = work / f"progress-{rank}.json"
+    state = _read_json(progress_file) or {}
+    if state.get("shard") != [shard.start, shard.stop]:
+        state = {"shard": [shard.start, shard.stop], "done": 0, "digests": [], "stats": [], "errors": {}}
+
+    def save_state() -> None:
+        rows.flush()  # rows first: the progress file never claims rows that are not on disk
+        atomic_write(progress_file, lambda tmp: tmp.write_text(json.dumps(state)))
+
+    todo = range(shard.start + state["done"], shard.stop)
+    workers = default_workers() if num_workers is None else num_workers
+    loader = DataLoader(_FileReader(paths, todo, size, max_pixels), batch_size=batch_size, collate_fn=_collate,
+                        num_workers=workers if len(todo) > batch_size else 0)
+    bar = tqdm(total=len(shard), initial=state["done"], desc=f"indexing{f' (rank {rank})' if world > 1 else ''}",
+               unit="img", disable=not progress)
+    last_save = time.monotonic()
+    for items in loader:
+        good = [it for it in items if it.pixels is not None]
+        if good:
+            batch = torch.from_numpy(np.stack([it.pixels for it in good])).to(device).float().div_(255.0)
+            vectors = pool_features(encoder(channels_last(batch)), pooling).float().cpu().numpy()
+            rows[[it.row for it in good]] = vectors
+        for it in items:
+            state["digests"].append(it.digest)
+            state["stats"].append(it.stat)
+            if it.error:
+                state["errors"][str(it.row)] = it.error
+        state["done"] += len(items)
+        bar.update(len(items))
+        if time.monotonic() - last_save > SAVE_EVERY_S:
+            save_state()
+            last_save = time.monotonic()
+    bar.close()
+    save_state()
+    del rows
+    barrier()
+    if rank == 0:
+        index = _finish(work, index_path, root, files, world, checkpoint, checkpoint_sha1, pooling, size)
+    barrier()
+    if rank != 0:
+        index = EmbeddingIndex.load(index_path, check=False)
+    return index
+
+
+def _finish(work: Path, index_path: Path, root: Path, files: list[str], world: int, checkpoint: str | os.PathLike,
+            checkpoint_sha1: str, pooling: str, image_size: int) -> EmbeddingIndex:
+    """Merge the shares, drop skipped rows, move the rows file into place and commit the manifest."""
+    digests: list[str] = []
+    stats: list[Any] = []
+    errors: dict[int, str] = {}
+    for r in range(world):
+        state = _read_json(work / f"progress-{r}.json")
+        if state is None or state["done"] != state["shard"][1] - state["shard"][0]:
+            raise RuntimeError(f"{work}: process {r} did not finish its share; run the index command again")
+        digests += state["digests"]
+        stats += state["stats"]
+        errors.update({int(k): v for k, v in state["errors"].items()})
+    keep = [i for i in range(len(files)) if i not in errors]
+    if not keep:
+        raise ValueError(f"{root}: none of the {len(files)} image files could be read")
+    npy = embeddings_file(index_path, new_build_id())
+    rows = np.load(work / "embeddings.npy", mmap_mode="r")
+    if errors:  # copy the kept rows, a block at a time, into a smaller array
+        out = np.lib.format.open_memmap(work / "kept.npy", mode="w+", dtype=np.float32, shape=(len(keep), rows.shape[1]))
+        for start in range(0, len(keep), 65536):
+            out[start : start + 65536] = rows[keep[start : start + 65536]]
+        out.flush()
+        del out
+        os.replace(work / "kept.npy", npy)
+    else:
+        os.replace(work / "embeddings.npy", npy)
+    del rows
+    skipped = [(root / files[i], errors[i]) for i in sorted(errors)]
+    report_skipped(skipped, root)
+    meta = {"checkpoint": str(Path(checkpoint).resolve()), "checkpoint_sha1": checkpoint_sha1, "pooling": pooling,
+            "image_size": image_size, "skipped": [files[i] for i in sorted(errors)]}
+    index = EmbeddingIndex(np.load(npy, mmap_mode="r"), [files[i] for i in keep], root, [digests[i] for i in keep],
+                           meta, [tuple(stats[i]) for i in keep])
+    try:
+        commit_manifest(index_path, index.manifest(npy.name))
+    except BaseException:
+        npy.unlink(missing_ok=True)
+        raise
+    shutil.rmtree(work, ignore_errors=True)
+    return index
