@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[lesson,test]"
+	$(BIN)/python -m pip install --quiet -e ".[lesson,test,scale]"
 	touch $(STAMP)
 
 run: $(STAMP)

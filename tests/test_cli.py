@@ -92,3 +92,30 @@ def test_python_dash_m_runs_the_cli(monkeypatch, capsys):
         runpy.run_module("tutorial_utils", run_name="__main__")
     out = capsys.readouterr().out
     assert exit_info.value.code == 0 and "usage: python -m tutorial_utils" in out and "train" in out
+
+
+def test_hostile_folder_trains_indexes_and_searches_naming_each_skipped_file(image_folder: Path, tmp_path: Path,
+                                                                            capsys):
+    import io
+
+    from .conftest import distinct_image, write_huge_png
+
+    write_huge_png(image_folder / "bomb.png", 20000, 20000)
+    png = io.BytesIO()
+    distinct_image(7, 32).save(png, format="PNG")
+    (image_folder / "cut.png").write_bytes(png.getvalue()[: len(png.getvalue()) // 2])
+    (image_folder / "text.jpg").write_text("I am not a JPEG")
+    run = tmp_path / "run"
+    expected = ["skipped bomb.png: too large (400,000,000 pixels, limit 50,000,000)",
+                "skipped cut.png: truncated (image file is truncated)",
+                "skipped text.jpg: not an image (no decoder recognises its bytes)"]
+    assert main(["train", "--data", str(image_folder), "--run-dir", str(run), "--epochs", "1", "--image-size", "32",
+                 "--batch-size", "4", "--quiet", "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith("skipped")] == expected
+    assert "Traceback" not in err and "Warning" not in err
+    assert main(["index", "--data", str(image_folder), "--run-dir", str(run), "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines() == expected and "indexed 12 images" in out
+    assert main(["search", str(image_folder / "img_001.png"), "--run-dir", str(run)]) == 0
+    assert capsys.readouterr().out.count("img_0") == 6

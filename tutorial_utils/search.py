@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import pairwise_distances
 
 from .backends import BACKENDS, make_backend
 from .data import ImageLike
@@ -46,6 +45,8 @@ def exact_distances(rows: np.ndarray, vector: np.ndarray, metric: str) -> np.nda
         return 1.0 - (x @ v) / np.where(norms > 0, norms, 1.0)
     if metric == "euclidean":
         return np.sqrt(((x - v) ** 2).sum(axis=1))
+    from sklearn.metrics import pairwise_distances  # other metrics only: importing scikit-learn costs ~1.5 s
+
     return pairwise_distances(x, v[None], metric=metric).ravel()
 
 
