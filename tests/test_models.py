@@ -62,3 +62,22 @@ def test_layer_shapes_table_halves_then_doubles():
                                                     (1, 128, 4, 4), (1, 256, 2, 2)]
     rows = layer_shapes(ConvDecoder(), (1, 256, 2, 2))
     assert rows[-1][1] == (1, 3, 64, 64)
+
+
+def test_pool_before_relu_is_the_same_function_as_relu_before_pool():
+    torch.manual_seed(0)
+    encoder = ConvEncoder()
+    reordered = torch.nn.Sequential(*[m for block in range(5) for m in
+                                      (encoder.layers[3 * block], encoder.layers[3 * block + 2],
+                                       encoder.layers[3 * block + 1])])  # conv -> ReLU -> pool, as described
+    assert [type(m).__name__ for m in reordered[:3]] == ["Conv2d", "ReLU", "MaxPool2d"]
+    x = torch.randn(4, 3, 64, 64)
+    out_fast = encoder(x)
+    out_fast.square().sum().backward()
+    grads_fast = [p.grad.clone() for p in encoder.parameters()]
+    encoder.zero_grad()
+    out_described = reordered(x)
+    out_described.square().sum().backward()
+    assert torch.equal(out_fast, out_described)
+    for fast, described in zip(grads_fast, (p.grad for p in encoder.parameters())):
+        assert torch.equal(fast, described)

@@ -137,6 +137,16 @@ def val_step(
     return total / count
 
 
+def make_adam(params: list[nn.Parameter], lr: float, device: torch.device) -> torch.optim.Optimizer:
+    """Adam; its fused one-kernel update where this PyTorch has it for ``device`` (same maths, ~5% faster here)."""
+    if device.type in ("cpu", "cuda"):
+        try:
+            return torch.optim.Adam(params, lr=lr, fused=True)
+        except (RuntimeError, TypeError, ValueError):  # older PyTorch: fused Adam is CUDA-only or absent
+            pass
+    return torch.optim.Adam(params, lr=lr)
+
+
 @dataclass
 class History:
     """Per-epoch losses and which epoch gave the best validation loss (epochs count from 1)."""
@@ -197,7 +207,7 @@ def fit(
         train_encoder, train_decoder = DDP(encoder, device_ids=ids), DDP(decoder, device_ids=ids)
     else:
         train_encoder, train_decoder = encoder, decoder
-    optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=lr)
+    optimizer = make_adam(list(encoder.parameters()) + list(decoder.parameters()), lr, device)
     scaler = torch.amp.GradScaler("cuda", enabled=amp) if amp else None
     loss_fn = nn.MSELoss()
     history = History()
