@@ -69,7 +69,7 @@ def test_interrupted_build_keeps_the_old_index_and_resumes(image_folder: Path, c
 
     def interrupt_third_batch(features, pooling):
         calls.append(len(features))
-        if len(calls) == 4:  # the probe call, then two batches, then Ctrl-C
+        if len(calls) == 3:  # two batches, then Ctrl-C
             raise KeyboardInterrupt
         return real_pool(features, pooling)
 
@@ -82,7 +82,7 @@ def test_interrupted_build_keeps_the_old_index_and_resumes(image_folder: Path, c
     calls.clear()
     monkeypatch.setattr(indexing, "pool_features", lambda f, p: calls.append(len(f)) or real_pool(f, p))
     new = build_index(image_folder, checkpoint, path, batch_size=4, device="cpu", num_workers=0)
-    assert calls == [1, 4, 4, 4]  # the probe, then only the 12 rows the first run had not saved
+    assert calls == [4, 4, 4]  # only the 12 rows the first run had not saved
     assert len(new.files) == 20 and len(list(tmp_path.glob("index-*.npy"))) == 1
     np.testing.assert_allclose(new.embeddings, _reference(image_folder, checkpoint), atol=1e-5)
 

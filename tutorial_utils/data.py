@@ -25,6 +25,7 @@ IMAGE_EXTENSIONS = frozenset(
 )
 BACKGROUND = (255, 255, 255)
 ImageLike = str | os.PathLike | Image.Image
+ORIENTATION = 0x0112  # the EXIF tag that says how the camera was turned
 MAX_PIXELS = 50_000_000  # larger images are refused from their header, before any pixel is decoded (~150 MB RGB)
 log = logging.getLogger("tutorial_utils")
 
@@ -54,7 +55,8 @@ def to_rgb(img: Image.Image, background: tuple[int, int, int] = BACKGROUND) -> I
     ``img.convert("RGB")`` alone drops the alpha channel and shows whatever colour the transparent
     pixels happen to hold (often black), which is the transparency bug of the original tutorial.
     """
-    img = ImageOps.exif_transpose(img)
+    if img.getexif().get(ORIENTATION, 1) != 1:  # most files have no rotation: skip the copy exif_transpose makes
+        img = ImageOps.exif_transpose(img)
     has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
     if has_alpha:
         rgba = img.convert("RGBA")
@@ -153,10 +155,14 @@ def load_rgb(image: ImageLike, size: int) -> Image.Image:
     return resize_square(to_rgb(img), size)
 
 
+def rgb_pixels(data: bytes, path: str | os.PathLike, size: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Image bytes -> uint8 (size, size, 3) array (height, width, RGB), decoded once, the way the dataset sees it."""
+    return np.asarray(resize_square(to_rgb(decode_image(data, path, max_pixels)), size), dtype=np.uint8)
+
+
 def rgb_array(data: bytes, path: str | os.PathLike, size: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """Image bytes -> uint8 (3, size, size) array, decoded once, the way the dataset sees it."""
-    img = resize_square(to_rgb(decode_image(data, path, max_pixels)), size)
-    return np.ascontiguousarray(np.asarray(img, dtype=np.uint8).transpose(2, 0, 1))
+    """Image bytes -> uint8 (3, size, size) array: :func:`rgb_pixels` with the channels first."""
+    return np.ascontiguousarray(rgb_pixels(data, path, size, max_pixels).transpose(2, 0, 1))
 
 
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:

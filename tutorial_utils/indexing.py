@@ -17,6 +17,8 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from .checkpoints import load_checkpoint
-from .data import MAX_PIXELS, ImageReadError, list_image_files, read_bytes, report_skipped, rgb_array
+from .data import MAX_PIXELS, ImageReadError, list_image_files, read_bytes, report_skipped, rgb_pixels
 from .distributed import barrier, process_group_info
 from .embeddings import EmbeddingIndex, commit_manifest, embeddings_file, file_digest, new_build_id, pool_features
 from .files import atomic_write
@@ -63,7 +65,7 @@ class _FileReader(Dataset):
             after = path.stat()
             if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
                 raise ImageReadError(path, "changed while being read")
-            pixels = rgb_array(data, path, self.image_size, self.max_pixels)
+            pixels = rgb_pixels(data, path, self.image_size, self.max_pixels)  # (S, S, 3)
         except FileNotFoundError:
             return _Item(row, None, "", None, "disappeared (deleted after the folder was listed)")
         except ImageReadError as err:
@@ -96,8 +98,25 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def default_workers() -> int:
-    """DataLoader workers for decoding: one per spare core, at most 4 (0 on a single core)."""
-    return max(0, min(4, (os.cpu_count() or 1) - 1))
+    """DataLoader worker processes that read and decode: 1 per 4 cores (at least 1, at most 4; none on 1 core)."""
+    cores = os.cpu_count() or 1
+    return 0 if cores == 1 else min(4, max(1, cores // 4))
+
+
+@contextmanager
+def _cores_left_for(workers: int, device: torch.device) -> Iterator[None]:
+    """On a CPU, give the encoder the cores the decoding workers do not use, so the two do not fight.
+
+    On 2 cores, 1 worker + 1 encoder thread indexes the emoji in 1.50 s, against 1.67 s for 0 workers +
+    2 threads and 1.72 s for 1 worker + 2 threads (median of 4 runs each).
+    """
+    before = torch.get_num_threads()
+    if workers > 0 and device.type == "cpu":
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) - workers))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @torch.no_grad()
@@ -126,7 +145,7 @@ def build_index(
     encoder, _, config, _ = load_checkpoint(checkpoint)
     encoder = encoder.eval().to(device, memory_format=torch.channels_last)
     size = config.image_size
-    dim = pool_features(encoder(torch.zeros(1, 3, size, size, device=device)), pooling).shape[1]
+    dim = config.embedding_dim if pooling == "flatten" else config.embedding_shape[0]
     paths = list_image_files(root)
     if not paths:
         raise ValueError(f"{root}: no image files found")
@@ -156,27 +175,19 @@ def build_index(
 
     todo = range(shard.start + state["done"], shard.stop)
     workers = default_workers() if num_workers is None else num_workers
+    workers = workers if len(todo) > batch_size else 0
     loader = DataLoader(_FileReader(paths, todo, size, max_pixels), batch_size=batch_size, collate_fn=_collate,
-                        num_workers=workers if len(todo) > batch_size else 0)
+                        num_workers=workers)
     bar = tqdm(total=len(shard), initial=state["done"], desc=f"indexing{f' (rank {rank})' if world > 1 else ''}",
                unit="img", disable=not progress)
     last_save = time.monotonic()
-    for items in loader:
-        good = [it for it in items if it.pixels is not None]
-        if good:
-            batch = torch.from_numpy(np.stack([it.pixels for it in good])).to(device).float().div_(255.0)
-            vectors = pool_features(encoder(channels_last(batch)), pooling).float().cpu().numpy()
-            rows[[it.row for it in good]] = vectors
-        for it in items:
-            state["digests"].append(it.digest)
-            state["stats"].append(it.stat)
-            if it.error:
-                state["errors"][str(it.row)] = it.error
-        state["done"] += len(items)
-        bar.update(len(items))
-        if time.monotonic() - last_save > SAVE_EVERY_S:
-            save_state()
-            last_save = time.monotonic()
+    with _cores_left_for(workers, device):
+        for items in loader:
+            _embed_batch(items, encoder, pooling, device, rows, state)
+            bar.update(len(items))
+            if time.monotonic() - last_save > SAVE_EVERY_S:
+                save_state()
+                last_save = time.monotonic()
     bar.close()
     save_state()
     del rows
@@ -187,6 +198,23 @@ def build_index(
     if rank != 0:
         index = EmbeddingIndex.load(index_path, check=False)
     return index
+
+
+def _embed_batch(items: list[_Item], encoder: torch.nn.Module, pooling: str, device: torch.device,
+                 rows: np.ndarray, state: dict[str, Any]) -> None:
+    """Embed the readable images of a batch into their rows; record every file's digest, stat or error."""
+    good = [it for it in items if it.pixels is not None]
+    if good:
+        # (N, S, S, 3) bytes viewed as (N, 3, S, S) *are* the channels-last layout: no copy, no transpose
+        batch = torch.from_numpy(np.stack([it.pixels for it in good])).permute(0, 3, 1, 2)
+        vectors = pool_features(encoder(channels_last(batch.to(device).float().div_(255.0))), pooling)
+        rows[[it.row for it in good]] = vectors.float().cpu().numpy()
+    for it in items:
+        state["digests"].append(it.digest)
+        state["stats"].append(it.stat)
+        if it.error:
+            state["errors"][str(it.row)] = it.error
+    state["done"] += len(items)
 
 
 def _finish(work: Path, index_path: Path, root: Path, files: list[str], world: int, checkpoint: str | os.PathLike,
