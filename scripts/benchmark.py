@@ -121,6 +121,8 @@ def bench_indexing(repeats: int, work: Path) -> None:
     print("\nindexing: decode + embed + save all 1,911 emoji (untrained encoder)             seconds   speed-up")
     import torchvision.transforms as T
 
+    from tutorial_utils.indexing import default_workers
+
     checkpoint = untrained_checkpoint(work)
     o_enc = original.original_encoder()  # the same architecture; speed does not depend on the weights
 
@@ -133,15 +135,15 @@ def bench_indexing(repeats: int, work: Path) -> None:
 
     fns = {"original": original_index,
            "ours": lambda: index_folder(DEFAULT_DATA, checkpoint, work / "index.json", device="cpu"),
-           "ours1": lambda: index_folder(DEFAULT_DATA, checkpoint, work / "index1.json", device="cpu", num_workers=1)}
+           "other": lambda: index_folder(DEFAULT_DATA, checkpoint, work / "index1.json", device="cpu",
+                                         num_workers=0 if default_workers() else 1)}
     t = median_times(fns, repeats)
     row("indexing", "original create_embedding (torch.cat growth) + np.save", t["original"])
-    from tutorial_utils.indexing import default_workers
 
     workers = default_workers()
     row("indexing", f"index_folder (default: {workers} DataLoader worker processes)",
         t["ours"], t["original"])
-    row("indexing", "index_folder, 1 DataLoader worker process", t["ours1"], t["original"])
+    row("indexing", f"index_folder, {0 if workers else 1} DataLoader worker processes", t["other"], t["original"])
     index = EmbeddingIndex.load(work / "index.json")
     print(f"  ({len(index.files)} rows x {index.embeddings.shape[1]}, memory-mapped; each file read once)")
 
@@ -256,7 +258,7 @@ def bench_scale(n: int, pooling: str, n_queries: int, repeats: int, nprobes: lis
     for nprobe in nprobes:
         if nprobe > nlist:
             break
-        ann.backend.index.nprobe = nprobe
+        ann.backend.tune(nprobe=nprobe)
         seconds = median_times({"ann": lambda: ann.search_vectors(queries, k=k)}, repeats)["ann"]
         found = [r.indices for r in ann.search_vectors(queries, k=k)]
         recall = recall_at_k(found, truth)
@@ -279,6 +281,7 @@ def plot(path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.ticker
     import matplotlib.pyplot as plt
 
     curves = {k: v for k, v in RESULTS.items() if k.endswith(" ann")}
@@ -302,6 +305,7 @@ def plot(path: Path) -> None:
         ax.axvline(res["exact_faiss_s"], color="tab:red", ls="--", label="exact FAISS")
         ax.axhline(0.95, color="gray", ls=":", label="recall 0.95")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel(f"seconds for {res['queries']:,} queries (log scale)")
         ax.set_ylabel("recall@10 against exact search")
         ax.set_title(f"{res['n']:,} x {res['dim']} vectors")

@@ -56,3 +56,12 @@ def test_embedding_map_is_seeded_and_drawn(image_folder: Path):
     paths = sorted(image_folder.glob("*.png"))
     fig = plot_embedding_map(a, ["x"] * 6 + ["y"] * 6, paths, thumb_every=4)
     assert fig.axes[0].get_legend_handles_labels()[1] == ["x", "y"]
+
+
+def test_plot_recall_curve_draws_one_point_per_setting():
+    from tutorial_utils.plots import plot_recall_curve
+
+    fig = plot_recall_curve([{"nprobe": 1, "seconds": 0.01, "recall": 0.7},
+                             {"nprobe": 8, "seconds": 0.03, "recall": 0.97}], exact_seconds=0.5, title="t")
+    (ax,) = fig.axes
+    assert list(ax.lines[0].get_ydata()) == [0.7, 0.97] and ax.get_title() == "t"

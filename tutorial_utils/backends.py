@@ -99,6 +99,13 @@ class FaissBackend:
             raise ValueError(f"kind must be 'ivf' or 'hnsw', got {kind!r}")
         self.index.add(x)
 
+    def tune(self, nprobe: int | None = None, ef_search: int | None = None) -> None:
+        """Change the speed/recall knob of an approximate index after it is built (IVF: nprobe, HNSW: ef_search)."""
+        if nprobe is not None:
+            self.index.nprobe = min(nprobe, self.nlist)
+        if ef_search is not None:
+            self.index.hnsw.efSearch = ef_search
+
     def candidates(self, queries: np.ndarray, n: int) -> np.ndarray:
         """(Q, n) row numbers, nearest first; -1 where an approximate index found fewer than n."""
         q = normalise_rows(queries) if self.cosine else np.ascontiguousarray(queries, dtype=np.float32)

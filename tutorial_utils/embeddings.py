@@ -159,6 +159,12 @@ class EmbeddingIndex:
         return cls(np.asarray(embeddings, dtype=np.float32), list(files), root,
                    [file_digest(root / f) for f in files], dict(meta), [_stat(root / f) for f in files])
 
+    @classmethod
+    def from_vectors(cls, vectors: np.ndarray, root: str | os.PathLike = ".") -> EmbeddingIndex:
+        """An index of bare vectors with no image files behind them (rows named ``row_000000``, ...), for experiments."""
+        names = [f"row_{i:06d}" for i in range(len(vectors))]
+        return cls(np.asarray(vectors, dtype=np.float32), names, Path(root), [""] * len(names))
+
     @property
     def paths(self) -> list[Path]:
         """Absolute-or-as-given paths of the indexed files, in row order."""

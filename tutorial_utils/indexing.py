@@ -47,7 +47,7 @@ class _Item:
     error: str
 
 
-class _FileReader(Dataset):
+class ImageFileReader(Dataset):
     """Row i -> file i read once: its bytes give both the SHA-1 and the decoded pixels; failures are data."""
 
     def __init__(self, paths: list[Path], rows: range, image_size: int, max_pixels: int) -> None:
@@ -176,7 +176,7 @@ def build_index(
     todo = range(shard.start + state["done"], shard.stop)
     workers = default_workers() if num_workers is None else num_workers
     workers = workers if len(todo) > batch_size else 0
-    loader = DataLoader(_FileReader(paths, todo, size, max_pixels), batch_size=batch_size, collate_fn=_collate,
+    loader = DataLoader(ImageFileReader(paths, todo, size, max_pixels), batch_size=batch_size, collate_fn=_collate,
                         num_workers=workers)
     bar = tqdm(total=len(shard), initial=state["done"], desc=f"indexing{f' (rank {rank})' if world > 1 else ''}",
                unit="img", disable=not progress)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from .data import ImageLike, load_rgb
 from .training import History
@@ -205,4 +206,25 @@ def plot_neighbour_comparison(query: torch.Tensor | ImageLike, results: Mapping[
             ax.set_yticks([])
             ax.set_xlabel(f"{dist:.3f}", fontsize=7)
     fig.tight_layout()
+    return fig
+
+
+def plot_recall_curve(curve: Sequence[Mapping[str, float]], exact_seconds: float, title: str = "") -> Figure:
+    """Recall against query time for an approximate index (one point per nprobe), with exact search's time."""
+    fig = Figure(figsize=(6, 4))
+    ax = fig.add_subplot()
+    seconds = [c["seconds"] for c in curve]
+    ax.plot(seconds, [c["recall"] for c in curve], "o-", label="faiss-ann (IVF)")
+    for c in curve:
+        ax.annotate(f"nprobe {c['nprobe']:g}", (c["seconds"], c["recall"]), textcoords="offset points",
+                    xytext=(5, -12), fontsize=8)
+    ax.axvline(exact_seconds, color="tab:red", ls="--", label="exact search (faiss)")
+    ax.axhline(0.95, color="gray", ls=":", label="recall 0.95")
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a narrow log axis overlap
+    ax.set_xlabel("seconds for all queries (log scale)")
+    ax.set_ylabel("recall@10 against exact search")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title)
+    ax.legend(loc="lower right")
     return fig

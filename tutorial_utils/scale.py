@@ -8,7 +8,10 @@ neighbours, plus a little noise scaled to each dimension's spread, so neighbourh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +25,7 @@ def nearest_real_neighbours(real: np.ndarray, k: int) -> np.ndarray:
 
 
 def make_vectors(real: np.ndarray, n: int, n_queries: int = 0, seed: int = 0, neighbours: int = 10,
-                 spread: float = 0.5, noise: float = 0.1, chunk: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+                 spread: float = 1.0, noise: float = 0.2, chunk: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
     """(n, D) collection and (n_queries, D) queries made from ``real`` (M, D) embeddings; float32, seeded.
 
     Each vector is ``a + t (b - a) + noise * std * z``: ``a`` a random real embedding, ``b`` one of its
@@ -50,3 +53,26 @@ def recall_at_k(found: Sequence[Sequence[int]], truth: Sequence[Sequence[int]]) 
     if len(found) != len(truth) or not truth:
         raise ValueError(f"need one result per query: {len(found)} found, {len(truth)} true")
     return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)]))
+
+
+def median_seconds(fn: Callable[[], Any], repeats: int = 3) -> float:
+    """Median wall-clock seconds of ``fn()`` over ``repeats`` calls, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def recall_curve(searcher: Any, queries: np.ndarray, truth: Sequence[Sequence[int]], nprobes: Sequence[int],
+                 k: int = 10, repeats: int = 3) -> list[dict[str, float]]:
+    """For each ``nprobe`` of an IVF ``SimilarityIndex``: seconds for all queries and recall@k against ``truth``."""
+    curve = []
+    for nprobe in nprobes:
+        searcher.backend.tune(nprobe=nprobe)
+        seconds = median_seconds(lambda: searcher.search_vectors(queries, k=k), repeats)
+        found = [r.indices for r in searcher.search_vectors(queries, k=k)]
+        curve.append({"nprobe": nprobe, "seconds": seconds, "recall": recall_at_k(found, truth)})
+    return curve
