@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -316,6 +317,25 @@ def plot(path: Path) -> None:
     print(f"\nplot: {path}")
 
 
+def cpu_name() -> str:
+    """The CPU's model name where the OS says it (Linux), else the architecture."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def faiss_version() -> str:
+    try:
+        import faiss
+    except ImportError:
+        return "not installed"
+    return faiss.__version__
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=["training", "indexing", "search", "scale"],
@@ -334,10 +354,11 @@ def main() -> int:
         args.repeats, args.queries = 1, 200
         args.scale = args.scale or ["20000:flatten"]
     scales = args.scale or ["100000:flatten"]
-    machine = (f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-               f"torch {torch.__version__}, Python {platform.python_version()}")
+    machine = (f"{cpu_name()} ({os.cpu_count()} cores), {torch.get_num_threads()} threads, "
+               f"torch {torch.__version__}, faiss {faiss_version()}, Python {platform.python_version()}")
     print(f"benchmark on {machine}")
     RESULTS["machine"] = machine
+    RESULTS["vectors"] = "tutorial_utils.scale.make_vectors defaults (spread 1.0, noise 0.2), seed 0"
     with tempfile.TemporaryDirectory() as tmp:
         if "training" in args.only:
             bench_training(args.repeats)
