@@ -55,9 +55,10 @@ def recall_at_k(found: Sequence[Sequence[int]], truth: Sequence[Sequence[int]]) 
     return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)]))
 
 
-def median_seconds(fn: Callable[[], Any], repeats: int = 3) -> float:
-    """Median wall-clock seconds of ``fn()`` over ``repeats`` calls, after one warm-up call."""
-    fn()
+def median_seconds(fn: Callable[[], Any], repeats: int = 3, warm_up: bool = True) -> float:
+    """Median wall-clock seconds of ``fn()`` over ``repeats`` calls, after one warm-up call unless told not to."""
+    if warm_up:
+        fn()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -68,11 +69,15 @@ def median_seconds(fn: Callable[[], Any], repeats: int = 3) -> float:
 
 def recall_curve(searcher: Any, queries: np.ndarray, truth: Sequence[Sequence[int]], nprobes: Sequence[int],
                  k: int = 10, repeats: int = 3) -> list[dict[str, float]]:
-    """For each ``nprobe`` of an IVF ``SimilarityIndex``: seconds for all queries and recall@k against ``truth``."""
+    """For each ``nprobe`` of an IVF ``SimilarityIndex``: seconds for all queries (median of ``repeats``) and
+    recall@k against ``truth``. The searcher should have answered once already (a warm-up)."""
     curve = []
     for nprobe in nprobes:
         searcher.backend.tune(nprobe=nprobe)
-        seconds = median_seconds(lambda: searcher.search_vectors(queries, k=k), repeats)
-        found = [r.indices for r in searcher.search_vectors(queries, k=k)]
-        curve.append({"nprobe": nprobe, "seconds": seconds, "recall": recall_at_k(found, truth)})
+        times, found = [], []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            found = [r.indices for r in searcher.search_vectors(queries, k=k)]
+            times.append(time.perf_counter() - start)
+        curve.append({"nprobe": nprobe, "seconds": statistics.median(times), "recall": recall_at_k(found, truth)})
     return curve
