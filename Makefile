@@ -18,9 +18,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python scripts/run_lesson.py
 
-# the tests train into runs/test, so they never replace the checkpoints of `make run` in runs/lesson
+# the tests train into runs/test, so they never replace the checkpoints of `make run` in runs/lesson;
+# scripts/run_tests.py runs them as two pytest processes side by side (the notebooks that need the trained
+# model, in order; everything else), which together are what plain `python -m pytest` runs
 test: $(STAMP)
-	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python -m pytest
+	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python scripts/run_tests.py
 
 # float results change with threads and kernels: the stored outputs must still pass (notebooks/README.md)
 test-portable: $(STAMP)
