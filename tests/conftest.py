@@ -19,6 +19,17 @@ def distinct_image(i: int, size: int = 32) -> Image.Image:
     return Image.fromarray(arr, mode="RGB")
 
 
+def load_script(name: str):
+    """A module from ``scripts/`` (not a package), loaded by path so its functions can be tested."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def write_huge_png(path: Path, width: int, height: int) -> Path:
     """A valid, all-black 1-bit PNG of ``width`` x ``height`` pixels, written in a few kB without allocating it."""
     import struct

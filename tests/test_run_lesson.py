@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
 
+from .conftest import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run_lesson():
-    spec = importlib.util.spec_from_file_location("run_lesson", ROOT / "scripts" / "run_lesson.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("run_lesson")
 
 
 def _notebook(tmp_path: Path, source: str) -> Path:
