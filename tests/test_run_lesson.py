@@ -10,7 +10,6 @@ from nbclient.exceptions import CellExecutionError
 
 from .conftest import load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run_lesson():
