@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -46,24 +45,11 @@ from tutorial_utils.data import FolderDataset  # noqa: E402
 from tutorial_utils.embeddings import EmbeddingIndex, create_embeddings  # noqa: E402
 from tutorial_utils.models import ModelConfig, build_models  # noqa: E402
 from tutorial_utils.pipeline import DEFAULT_DATA, DEFAULT_RUN, ensure_trained, index_folder  # noqa: E402
-from tutorial_utils.scale import make_vectors, recall_at_k  # noqa: E402
+from tutorial_utils.scale import make_vectors, median_times, recall_curve  # noqa: E402
 from tutorial_utils.search import SimilarityIndex  # noqa: E402
 from tutorial_utils.training import make_adam, make_loaders, train_step, val_step  # noqa: E402
 
 RESULTS: dict = {}
-
-
-def median_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median seconds of each function, calling them in turn ``repeats`` times (after one warm-up call each)."""
-    for fn in fns.values():
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def row(section: str, what: str, seconds: float, baseline: float | None = None, extra: str = "") -> None:
@@ -219,13 +205,12 @@ def bench_scale(n: int, pooling: str, n_queries: int, repeats: int, nprobes: lis
     if n <= 200_000:
         sk = SimilarityIndex(index, backend="sklearn")
         fns["sklearn"] = lambda: sk.search_vectors(queries, k=k)
-    xt = torch.from_numpy(x / np.linalg.norm(x, axis=1, keepdims=True).clip(1e-12))
-    qt = torch.from_numpy(queries / np.linalg.norm(queries, axis=1, keepdims=True).clip(1e-12))
+    from tutorial_utils.backends import normalise_rows
+
+    xt, qt = torch.from_numpy(normalise_rows(x)), torch.from_numpy(normalise_rows(queries))
     fns["topk"] = lambda: torch_topk(xt, qt, k)
     if "faiss" in backends:
         import faiss
-
-        from tutorial_utils.backends import normalise_rows
 
         flat = faiss.IndexFlatIP(x.shape[1])
         flat.add(normalise_rows(x))
@@ -255,17 +240,12 @@ def bench_scale(n: int, pooling: str, n_queries: int, repeats: int, nprobes: lis
     nlist = ann.backend.nlist
     print(f"  faiss-ann: IVF with nlist = {nlist:,} lists, built (k-means + add) in {build:.1f} s, "
           f"{ann.backend.bytes_per_vector():.0f} B/vector")
-    curve = []
-    for nprobe in nprobes:
-        if nprobe > nlist:
-            break
-        ann.backend.tune(nprobe=nprobe)
-        seconds = median_times({"ann": lambda: ann.search_vectors(queries, k=k)}, repeats)["ann"]
-        found = [r.indices for r in ann.search_vectors(queries, k=k)]
-        recall = recall_at_k(found, truth)
-        curve.append({"nprobe": nprobe, "seconds": seconds, "recall@10": recall})
-        row(key, f"SimilarityIndex(backend='faiss-ann', nprobe={nprobe})", seconds, t["faiss"],
-            f"recall@10 {recall:.3f} (speed-up against exact FAISS)")
+    ann.search_vectors(queries[:10], k=k)  # warm-up
+    curve = [{"nprobe": c["nprobe"], "seconds": c["seconds"], "recall@10": c["recall"]}
+             for c in recall_curve(ann, queries, truth, [p for p in nprobes if p <= nlist], k=k, repeats=repeats)]
+    for c in curve:
+        row(key, f"SimilarityIndex(backend='faiss-ann', nprobe={c['nprobe']})", c["seconds"], t["faiss"],
+            f"recall@10 {c['recall@10']:.3f} (speed-up against exact FAISS)")
     RESULTS[key + " ann"] = {"nlist": nlist, "build_s": build, "bytes_per_vector": ann.backend.bytes_per_vector(),
                              "exact_bytes_per_vector": exact.backend.bytes_per_vector(), "curve": curve,
                              "exact_faiss_s": t["faiss"], "bare_faiss_s": t["bare"], "n": n, "dim": x.shape[1],

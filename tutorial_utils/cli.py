@@ -13,7 +13,8 @@ from .distributed import close_distributed, init_distributed, is_main_process, l
 from .embeddings import Embedder, EmbeddingIndex, StaleIndexError
 from .models import ModelConfig
 from .pipeline import CLI_RUN, DEFAULT_DATA, INDEX_FILE, TrainSettings, index_folder, train_folder
-from .search import BACKENDS, SimilarityIndex
+from .backends import BACKENDS
+from .search import SimilarityIndex
 from .training import BEST_CHECKPOINT, pick_device
 
 
@@ -24,7 +25,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
     history = train_folder(args.data, args.run_dir, config, settings, device=str(device), resume=args.resume,
                            progress=not args.quiet, verbose=not args.quiet)
     if is_main_process():
-            print(f"best validation MSE {history.best_val_loss:.4f} at epoch {history.best_epoch}; "
+        print(f"best validation MSE {history.best_val_loss:.4f} at epoch {history.best_epoch}; "
               f"checkpoint: {Path(args.run_dir) / BEST_CHECKPOINT}")
 
 

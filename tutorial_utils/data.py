@@ -74,12 +74,17 @@ def resize_square(img: Image.Image, size: int, background: tuple[int, int, int] 
     return ImageOps.pad(img, (size, size), method=Image.Resampling.LANCZOS, color=background)
 
 
+def vanished(path: str | os.PathLike) -> ImageReadError:
+    """The error for a file that was listed but is gone when it is read."""
+    return ImageReadError(path, "disappeared", "deleted after the folder was listed")
+
+
 def read_bytes(path: str | os.PathLike) -> bytes:
     """The bytes of an image file; a file that vanished since it was listed is an :class:`ImageReadError`."""
     try:
         return Path(path).read_bytes()
     except FileNotFoundError as err:
-        raise ImageReadError(path, "disappeared", "deleted after the folder was listed") from err
+        raise vanished(path) from err
     except OSError as err:
         raise ImageReadError(path, "unreadable", err.strerror or str(err)) from err
 
@@ -95,7 +100,7 @@ def _open_checked(source: str | os.PathLike | io.BytesIO, path: str | os.PathLik
         detail = f"{int(pixels.group()):,} pixels, limit {max_pixels:,}" if pixels else str(err)
         raise ImageReadError(path, "too large", detail) from err
     except FileNotFoundError as err:
-        raise ImageReadError(path, "disappeared", "deleted after the folder was listed") from err
+        raise vanished(path) from err
     except (UnidentifiedImageError, SyntaxError, ValueError) as err:
         raise ImageReadError(path, "not an image", "no decoder recognises its bytes") from err
     except OSError as err:

@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from .checkpoints import load_checkpoint
-from .data import MAX_PIXELS, ImageReadError, list_image_files, read_bytes, report_skipped, rgb_pixels
+from .data import MAX_PIXELS, ImageReadError, list_image_files, read_bytes, report_skipped, rgb_pixels, vanished
 from .distributed import barrier, process_group_info
 from .embeddings import EmbeddingIndex, commit_manifest, embeddings_file, file_digest, new_build_id, pool_features
 from .files import atomic_write
@@ -60,14 +60,15 @@ class ImageFileReader(Dataset):
         row = self.rows[i]
         path = self.paths[row]
         try:
-            before = path.stat()
-            data = read_bytes(path)
-            after = path.stat()
+            try:
+                before = path.stat()
+                data = read_bytes(path)
+                after = path.stat()
+            except FileNotFoundError as err:
+                raise vanished(path) from err
             if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
                 raise ImageReadError(path, "changed while being read")
             pixels = rgb_pixels(data, path, self.image_size, self.max_pixels)  # (S, S, 3)
-        except FileNotFoundError:
-            return _Item(row, None, "", None, "disappeared (deleted after the folder was listed)")
         except ImageReadError as err:
             return _Item(row, None, "", None, err.why)
         return _Item(row, pixels, hashlib.sha1(data).hexdigest(), (after.st_size, after.st_mtime_ns), "")
@@ -169,7 +170,7 @@ def build_index(
     if state.get("shard") != [shard.start, shard.stop]:
         state = {"shard": [shard.start, shard.stop], "done": 0, "digests": [], "stats": [], "errors": {}}
 
-    def save_state() -> None:
+    def save_state(rows: np.memmap) -> None:
         rows.flush()  # rows first: the progress file never claims rows that are not on disk
         atomic_write(progress_file, lambda tmp: tmp.write_text(json.dumps(state)))
 
@@ -186,11 +187,11 @@ def build_index(
             _embed_batch(items, encoder, pooling, device, rows, state)
             bar.update(len(items))
             if time.monotonic() - last_save > SAVE_EVERY_S:
-                save_state()
+                save_state(rows)
                 last_save = time.monotonic()
     bar.close()
-    save_state()
-    del rows
+    save_state(rows)
+    del rows  # closes the memory map before rank 0 renames the file
     barrier()
     if rank == 0:
         index = _finish(work, index_path, root, files, world, checkpoint, checkpoint_sha1, pooling, size)

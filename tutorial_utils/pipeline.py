@@ -18,7 +18,7 @@ from .embeddings import EmbeddingIndex, StaleIndexError, file_digest
 from .indexing import build_index
 from .files import atomic_write
 from .models import ModelConfig, build_models
-from .training import BEST_CHECKPOINT, EpochCallback, History, fit, make_loaders, pick_device, seed_everything
+from .training import BEST_CHECKPOINT, EpochCallback, History, fit, make_loaders, seed_everything
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO_ROOT / "data" / "emoji" / "images"

@@ -15,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from .backends import normalise_rows
+
 
 def nearest_real_neighbours(real: np.ndarray, k: int) -> np.ndarray:
     """(N, k) rows of each real embedding's k nearest other embeddings by cosine similarity."""
-    normed = real / np.linalg.norm(real, axis=1, keepdims=True).clip(1e-12)
+    normed = normalise_rows(real)
     sims = normed @ normed.T
     np.fill_diagonal(sims, -np.inf)
     return np.argpartition(-sims, k, axis=1)[:, :k]
@@ -55,16 +57,24 @@ def recall_at_k(found: Sequence[Sequence[int]], truth: Sequence[Sequence[int]]) 
     return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)]))
 
 
+def median_times(fns: dict[str, Callable[[], Any]], repeats: int = 3, warm_up: bool = True) -> dict[str, float]:
+    """Median wall-clock seconds of each function over ``repeats`` calls, the functions taking turns, so that a
+    slow moment of the machine hits all of them; one warm-up call each first, unless told not to."""
+    if warm_up:
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def median_seconds(fn: Callable[[], Any], repeats: int = 3, warm_up: bool = True) -> float:
     """Median wall-clock seconds of ``fn()`` over ``repeats`` calls, after one warm-up call unless told not to."""
-    if warm_up:
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_times({"fn": fn}, repeats, warm_up)["fn"]
 
 
 def recall_curve(searcher: Any, queries: np.ndarray, truth: Sequence[Sequence[int]], nprobes: Sequence[int],

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .backends import BACKENDS, make_backend
+from .backends import make_backend
 from .data import ImageLike
 from .embeddings import Embedder, EmbeddingIndex
 
@@ -61,8 +61,6 @@ class SimilarityIndex:
 
     def __init__(self, index: EmbeddingIndex, embedder: Embedder | None = None, metric: str = "cosine",
                  backend: str = "sklearn", **options) -> None:
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.index = index
         self.embedder = embedder
         self.metric = metric

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .checkpoints import read_checkpoint, save_checkpoint
 from .data import train_val_split
-from .distributed import all_reduce_mean, is_main_process, process_group_info
+from .distributed import all_reduce_mean, process_group_info
 from .models import ModelConfig, channels_last
 
 BEST_CHECKPOINT = "best.pt"
