@@ -1,18 +1,19 @@
 # make run  - set up .venv if needed, then run the whole lesson on the shipped emoji data
 # make test - set up .venv if needed, then run every test (unit tests + notebooks under nbval)
 # make test-portable - the notebook tests again, with 1 thread and oneDNN limited to SSE4.1 (another "CPU")
+# make test-browser - notebooks 03 and 05 in JupyterLab in headless Chromium (apt-get install chromium first)
 # make lab  - JupyterLab on notebooks/
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-portable lab clean
+.PHONY: run test test-portable test-browser lab clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[lesson,test,scale]"
+	$(BIN)/python -m pip install --quiet -e ".[lesson,test,scale,browser]"
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -27,6 +28,10 @@ test: $(STAMP)
 # float results change with threads and kernels: the stored outputs must still pass (notebooks/README.md)
 test-portable: $(STAMP)
 	$(BIN)/python scripts/check_portability.py pytest --condition threads-1+sse41
+
+# Debian's chromium (/usr/bin/chromium) driven by Playwright; skipped, with the reason, when it is not installed
+test-browser: $(STAMP)
+	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python -m pytest -p no:cacheprovider tests/browser
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -1,18 +1,22 @@
-"""`make test`: every test, as two pytest processes side by side on a 2-core machine.
+"""`make test`: every test, as four pytest processes, one thread each, started as soon as what they need exists.
 
-1. ``lesson``: the notebooks that use the trained model (03-08 and their solutions), in order, as in
-   ``make run``: 03 trains the model that the others load from the run folder.
-2. ``other``: the unit tests and the notebooks that need no trained model (01, 02 and their solutions),
-   with one thread and the lowest CPU priority (``nice 19``): they run in the gaps the lesson leaves (kernel
-   start-ups, imports, single-threaded steps) and never slow its two-thread training. Run at normal priority,
-   they made the lesson group 17% slower than running everything one after the other.
+1. ``trained``: notebooks 03 and 04, which train the lesson's model and build its index in the run folder;
+2. ``other`` (at once, beside it): the unit tests and the notebooks that need no trained model (01, 02 and
+   their solutions);
+3. ``lesson`` and ``solutions`` (when ``trained`` has passed): notebooks 05-07; notebook 08 and every solution
+   notebook from 03 on (08 goes there so that the two take about as long). They only read the model and the index.
 
-Together they are exactly what ``python -m pytest`` runs one after the other (that still works, and is what
-to use on Windows). Each process writes its output to ``runs/test/<group>.log``; the script prints one line
-per finished process, then the log of any that failed, and exits non-zero if either did.
+Why one thread each: on this 2-core machine two threads train only 1.45x faster than one, and two processes of
+two threads each stall each other (a thread that waits for its partner holds its core). Four one-thread
+processes keep both cores busy and took about 4 minutes where two processes took 6.
+
+Together they are what ``python -m pytest`` runs one after the other (that still works, and is what to use on
+Windows), less the browser tests of ``tests/browser``, which ``make test-browser`` runs. Each process writes its
+output to ``runs/test/<group>.log``; the script prints one line per finished process, then the log of any that
+failed, and exits non-zero if one did.
 
     .venv/bin/python scripts/run_tests.py            # what make test runs
-    .venv/bin/python scripts/run_tests.py -- -x      # extra arguments go to both pytest processes
+    .venv/bin/python scripts/run_tests.py -- -x      # extra arguments go to every pytest process
 """
 
 from __future__ import annotations
@@ -25,16 +29,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_FREE = ("01_", "02_")  # notebooks that build no model, or only untrained ones
+TRAINS = ("03_", "04_")  # write the model and the index that every later notebook reads
+LATE = ("08_",)  # run with the solutions, so that the two last processes take about as long
+NEEDS = {"trained": (), "other": (), "lesson": ("trained",), "solutions": ("trained",)}
 
 
 def groups() -> dict[str, list[str]]:
-    """The two groups of test paths, each in the order pytest would collect them."""
+    """The test paths of each process, each list in the order pytest would collect them."""
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     solutions = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
-    lesson = [p for p in notebooks + solutions if not p.name.startswith(MODEL_FREE)]
-    other = [p for p in notebooks + solutions if p.name.startswith(MODEL_FREE)]
     rel = lambda paths: [p.relative_to(ROOT).as_posix() for p in paths]  # noqa: E731
-    return {"lesson": rel(lesson), "other": ["tests", *rel(other)]}
+    free = lambda p: p.name.startswith(MODEL_FREE)  # noqa: E731
+    return {
+        "trained": rel([p for p in notebooks if p.name.startswith(TRAINS)]),
+        "other": ["tests", *rel([p for p in notebooks + solutions if free(p)])],
+        "lesson": rel([p for p in notebooks if not free(p) and not p.name.startswith(TRAINS + LATE)]),
+        "solutions": rel([p for p in notebooks if p.name.startswith(LATE)] + [p for p in solutions if not free(p)]),
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -42,28 +53,45 @@ def main(argv: list[str]) -> int:
     run_dir = Path(os.environ.get("TUTORIAL_RUN_DIR", ROOT / "runs" / "test"))
     run_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TUTORIAL_RUN_DIR": str(run_dir)}
-    procs = {}
+    env.setdefault("OMP_NUM_THREADS", "1")  # see the module docstring; an explicit setting wins
+    paths = groups()
+    running: dict[str, tuple[subprocess.Popen, Path]] = {}
+    codes: dict[str, int | str] = {}
     start = time.perf_counter()
-    for name, paths in groups().items():
-        group_env = dict(env)
-        if name == "other" and "OMP_NUM_THREADS" not in env:
-            group_env["OMP_NUM_THREADS"] = "1"  # the lesson's training keeps the other core
-        log = open(run_dir / f"{name}.log", "w")  # noqa: SIM115 - closed below
-        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *paths, *extra]
-        lower = (lambda: os.nice(19)) if name == "other" and hasattr(os, "nice") else None
-        procs[name] = (subprocess.Popen(cmd, cwd=ROOT, env=group_env, stdout=log, stderr=subprocess.STDOUT,
-                                        preexec_fn=lower), log)
-        print(f"[{name}] pytest {' '.join(paths[:3])}{' ...' if len(paths) > 3 else ''} -> {log.name}", flush=True)
-    failed = []
-    for name, (proc, log) in procs.items():
-        code = proc.wait()
-        log.close()
-        summary = Path(log.name).read_text().strip().splitlines()[-1] if Path(log.name).stat().st_size else ""
-        print(f"[{name}] {summary}", flush=True)
-        if code != 0:
-            failed.append(name)
+
+    def launch(name: str) -> None:
+        log = run_dir / f"{name}.log"
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *paths[name], *extra]
+        if name == "other":
+            cmd.append("--ignore=tests/browser")  # a real browser and JupyterLab: `make test-browser`
+        with open(log, "w") as out:
+            running[name] = (subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT), log)
+        shown = " ".join(paths[name][:3]) + (" ..." if len(paths[name]) > 3 else "")
+        print(f"[{name}] pytest {shown} -> {log}", flush=True)
+
+    while len(codes) < len(NEEDS):
+        for name, needs in NEEDS.items():
+            if name in running or name in codes:
+                continue
+            if any(codes.get(n) not in (None, 0) for n in needs):
+                codes[name] = "not run"
+                print(f"[{name}] not run: {', '.join(needs)} failed", flush=True)
+            elif all(codes.get(n) == 0 for n in needs):
+                launch(name)
+        for name, (proc, log) in list(running.items()):
+            if proc.poll() is not None:
+                codes[name] = proc.returncode
+                del running[name]
+                lines = log.read_text().strip().splitlines()
+                print(f"[{name}] {lines[-1] if lines else f'exit code {proc.returncode}'}  "
+                      f"(at {time.perf_counter() - start:.0f} s)", flush=True)
+        time.sleep(0.2)
+
+    failed = [name for name, code in codes.items() if code != 0]
     for name in failed:
-        print(f"\n======== {name}: {procs[name][1].name} ========\n{Path(procs[name][1].name).read_text()}")
+        log = run_dir / f"{name}.log"
+        if codes[name] != "not run" and log.is_file():
+            print(f"\n======== {name}: {log} ========\n{log.read_text()}")
     print(f"all tests: {'FAILED (' + ', '.join(failed) + ')' if failed else 'passed'} "
           f"in {time.perf_counter() - start:.0f} s")
     return 1 if failed else 0

@@ -15,7 +15,6 @@ from tutorial_utils.pipeline import (
     train_folder,
 )
 from tutorial_utils.search import SimilarityIndex
-from tutorial_utils.widgets import neighbour_explorer
 
 from .conftest import distinct_image
 
@@ -56,13 +55,3 @@ def test_ensure_index_builds_reuses_and_rebuilds(image_folder: Path, tmp_path: P
     rebuilt = ensure_index(run, image_folder)
     assert len(rebuilt.files) == 13  # stale index rebuilt
     assert EmbeddingIndex.load(run / "index.json").files == rebuilt.files
-
-
-def test_neighbour_explorer_builds_its_controls(image_folder: Path, tmp_path: Path):
-    import numpy as np
-
-    files = sorted(p.name for p in image_folder.glob("*.png"))
-    index = EmbeddingIndex.build(np.random.default_rng(0).random((12, 4)).astype(np.float32), image_folder, files)
-    explorer = neighbour_explorer(SimilarityIndex(index), [f"emoji {i}" for i in range(12)], k=3)
-    dropdown, slider = explorer.children[:2]
-    assert len(dropdown.options) == 12 and slider.value == 3

@@ -9,12 +9,16 @@ from .conftest import load_script
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_two_groups_cover_every_notebook_once_and_keep_the_lesson_order():
-    groups = load_script("run_tests").groups()
+def test_the_groups_cover_every_notebook_once_and_keep_the_lesson_order():
+    script = load_script("run_tests")
+    groups = script.groups()
     every = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb"))
-    together = groups["lesson"] + groups["other"][1:]
+    together = groups["trained"] + groups["lesson"] + groups["solutions"] + groups["other"][1:]
     assert groups["other"][0] == "tests" and sorted(together) == every and len(together) == len(set(together))
-    lesson = groups["lesson"]
-    assert lesson[0] == "notebooks/03_training.ipynb"  # trains the model the others load
-    assert lesson == sorted(lesson, key=lambda p: ("solutions" in p, p))
+    # 03 trains the model and 04 builds the index that every later notebook reads: they run first, in order
+    assert groups["trained"] == ["notebooks/03_training.ipynb", "notebooks/04_embeddings.ipynb"]
+    assert script.NEEDS["lesson"] == script.NEEDS["solutions"] == ("trained",)
+    assert groups["lesson"] == sorted(groups["lesson"]) and groups["solutions"] == sorted(groups["solutions"])
+    assert groups["solutions"][0] == "notebooks/08_scaling_up.ipynb"
+    assert all("solutions/" in p for p in groups["solutions"][1:]) and not any("solutions/" in p for p in groups["lesson"])
     assert all(Path(p).name.startswith(("01_", "02_")) for p in groups["other"][1:])

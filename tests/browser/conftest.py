@@ -1,0 +1,129 @@
+"""A JupyterLab server and a headless Chromium for the browser tests (``make test-browser``).
+
+The server runs from this venv on 127.0.0.1 with a random free port and a random token, serving a temporary copy
+of the notebooks; its settings, workspaces and runtime files live in that temporary folder too, so autosave and
+``.ipynb_checkpoints`` never touch the repository. It is stopped by its own process id.
+
+Chromium is Debian's (``apt-get install chromium``), driven by Playwright for Python through ``executable_path``:
+no browser is downloaded. Without Chromium or Playwright the tests are skipped, saying which one is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+
+
+def find_chromium() -> str | None:
+    """The browser to drive: $CHROMIUM if set, else the first of Debian's names on PATH."""
+    if os.environ.get("CHROMIUM"):
+        return os.environ["CHROMIUM"]
+    return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_folder() -> Path:
+    """Where screenshots go: ``<run dir>/browser`` (the run dir of ``make test`` unless TUTORIAL_RUN_DIR says)."""
+    base = Path(os.environ.get("TUTORIAL_RUN_DIR", ROOT / "runs" / "test"))
+    folder = base / "browser"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@dataclass
+class Lab:
+    url: str
+    token: str
+    notebooks: Path
+    run_dir: Path
+    log: Path
+    errors: list[str] = field(default_factory=list)
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = find_chromium()
+    if path is None:
+        pytest.skip("no Chromium found: install Debian's with `apt-get install -y chromium` (or set CHROMIUM=path)")
+    pytest.importorskip("playwright", reason="Playwright for Python is not installed: pip install -e '.[browser]'")
+    return path
+
+
+@pytest.fixture(scope="session")
+def lab(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    home = tmp_path_factory.mktemp("lab")
+    notebooks = home / "notebooks"
+    shutil.copytree(ROOT / "notebooks", notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    run_dir = home / "run"
+    # every cell in the page (no virtual scrolling), so the tests can see every prompt
+    tracker = home / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text('{"windowingMode": "none"}')
+    env = {**os.environ, "TUTORIAL_RUN_DIR": str(run_dir),
+           "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTER_CONFIG_DIR": str(home / "config")}
+    port, token = free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={notebooks}", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           "--LabApp.news_url=None"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = run_folder() / "jupyterlab.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not start (exit code {proc.poll()}); see {log}")
+            time.sleep(0.5)
+        yield Lab(url, token, notebooks, run_dir, log)
+    finally:
+        proc.send_signal(signal.SIGTERM)  # by its own process id; the server shuts its kernels down first
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        yield browser
+        browser.close()

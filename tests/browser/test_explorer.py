@@ -1,0 +1,205 @@
+"""Notebooks 03 and 05 in JupyterLab in a real (headless) Chromium: run all, then use the widgets through the page.
+
+Each check acts on the widget itself and then waits for its picture to change: finding an ``<img>`` alone would
+pass even with a broken widget extension, since a stored static figure is still there.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from .conftest import ROOT, Lab, run_folder
+
+pytestmark = pytest.mark.browser
+
+RUN_ALL_S = 300  # notebook 03 trains for about a minute on 2 cores; 05 runs in 10-15 s
+REDRAW_S = 20  # a redraw takes about a second; generous for a busy machine
+
+
+@pytest.fixture(scope="module")
+def page(browser, lab: Lab):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.on("console", lambda m: lab.errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: lab.errors.append(f"page error: {e}"))
+    yield page
+    context.close()
+
+
+def run_all(page, lab: Lab, notebook: str) -> None:
+    """Open ``notebook``, clear its stored outputs, run all cells through the Run menu, wait for every cell."""
+    page.goto(lab.notebook_url(notebook))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    menu_command(page, "Edit", "editmenu:clear-all")
+    menu_command(page, "Run", "runmenu:run-all")
+    page.wait_for_function(
+        """() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+                   return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }""",
+        timeout=RUN_ALL_S * 1000)
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
+    assert not tracebacks, f"{notebook}: a cell failed:\n{tracebacks[0]}"
+
+
+def menu_command(page, menu: str, command: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
+    page.locator(f"li.lm-Menu-item[data-command='{command}']").click()
+
+
+def picture(page, selector: str) -> bytes:
+    return page.locator(selector).screenshot()
+
+
+def wait_for_change(page, selector: str, before: bytes) -> bytes:
+    deadline = time.monotonic() + REDRAW_S
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        now = picture(page, selector)
+        if now != before:
+            return now
+    raise AssertionError(f"{selector} did not change within {REDRAW_S} s")
+
+
+def no_widget_errors(page, lab: Lab) -> None:
+    assert page.get_by_text("Error displaying widget").count() == 0
+    assert not lab.errors, "\n".join(lab.errors)
+
+
+def emoji_label(file: str) -> str:
+    with open(ROOT / "data" / "emoji" / "labels.csv", newline="", encoding="utf-8") as f:
+        names = {r["file"]: r["name"] for r in csv.DictReader(f)}
+    return f"{names[file]} ({file})"
+
+
+def uploads(folder: Path) -> dict[str, Path]:
+    """The three files of the issue: a 3000x200 CMYK JPEG, a transparent PNG, a truncated PNG."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cmyk = Image.new("CMYK", (3000, 200), (0, 180, 220, 0))
+    cmyk.paste((200, 0, 0, 0), (1300, 0, 1700, 200))
+    cmyk.save(folder / "wide-cmyk.jpg", quality=90)
+    rgba = Image.open(ROOT / "data" / "emoji" / "images" / "1f431.png").convert("RGBA").resize((160, 160))
+    rgba.save(folder / "cat-transparent.png")
+    buffer = io.BytesIO()
+    rgba.save(buffer, format="PNG")
+    (folder / "truncated.png").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 3])
+    return {p.stem: p for p in folder.iterdir()}
+
+
+def test_reconstruction_viewer_in_notebook_03(page, lab: Lab):
+    run_all(page, lab, "03_training.ipynb")
+    viewer = page.locator(".reconstruction-viewer")
+    viewer.scroll_into_view_if_needed()
+    before = picture(page, ".reconstruction-viewer .reconstruction-picture")
+    readout = page.locator(".reconstruction-slider .widget-readout")
+    assert readout.inner_text().strip() == "epoch 1"
+    page.locator(".reconstruction-slider .noUi-handle").focus()
+    for _ in range(20):  # to the last epoch, with the keyboard as a learner could
+        page.keyboard.press("ArrowRight")
+    wait_for_change(page, ".reconstruction-viewer .reconstruction-picture", before)
+    history = json.loads((lab.run_dir / "history.json").read_text())
+    assert readout.inner_text().strip() == f"epoch {history['settings']['epochs']}"
+    viewer.screenshot(path=run_folder() / "reconstruction-viewer.png")
+    no_widget_errors(page, lab)
+
+
+def test_explorer_in_notebook_05(page, lab: Lab, tmp_path: Path):
+    run_all(page, lab, "05_knn_search.ipynb")
+    explorer = page.locator(".neighbour-explorer")
+    explorer.scroll_into_view_if_needed()
+    neighbours = ".neighbour-explorer .explorer-neighbours"
+    cells = page.locator(f"{neighbours} .explorer-neighbour")
+    caption = page.locator(".neighbour-explorer").get_by_text(re.compile("^query:"))
+    assert cells.count() == 6
+    shot = picture(page, neighbours)
+
+    # another emoji, typed into the search box
+    box = page.locator(".explorer-emoji input")
+    box.fill(emoji_label("1f697.png"))
+    box.press("Enter")
+    shot = wait_for_change(page, neighbours, shot)
+    assert "1f697.png" in caption.inner_text() and cells.count() == 6
+
+    # k, through the slider's editable readout
+    readout = page.locator(".explorer-k .widget-readout")
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("4")
+    page.keyboard.press("Enter")
+    shot = wait_for_change(page, neighbours, shot)
+    assert cells.count() == 4
+
+    # uploads: two images give neighbours, a truncated file gives a message and keeps the last results
+    files = uploads(tmp_path)
+    explorer.screenshot(path=run_folder() / "explorer-before-upload.png")
+    def upload(path: Path) -> None:  # as a learner does: click the button, pick the file in the dialog
+        with page.expect_file_chooser() as chooser:
+            page.locator(".neighbour-explorer .explorer-upload").click()
+        chooser.value.set_files(str(path))
+
+    for stem in ("wide-cmyk", "cat-transparent"):
+        upload(files[stem])
+        shot = wait_for_change(page, neighbours, shot)
+        assert f"upload: {files[stem].name}" in caption.inner_text() and cells.count() == 4
+    explorer.screenshot(path=run_folder() / "explorer-after-upload.png")
+    upload(files["truncated"])
+    message = page.locator(".explorer-message")
+    message.get_by_text("could not use truncated.png: truncated").wait_for(timeout=REDRAW_S * 1000)
+    assert picture(page, neighbours) == shot and cells.count() == 4
+
+    # the metric
+    page.locator(".explorer-metric button", has_text="euclidean").click()
+    shot = wait_for_change(page, neighbours, shot)
+    assert cells.count() == 4
+
+    # a neighbour becomes the next query
+    first = page.locator(f"{neighbours} .explorer-neighbour button").first
+    chosen = first.get_attribute("title")
+    first.click()
+    shot = wait_for_change(page, neighbours, shot)
+    assert chosen and chosen in caption.inner_text()
+    no_widget_errors(page, lab)
+
+
+def exported_pages(tmp_path: Path) -> list[Path]:
+    """The HTML files of ``make run`` when it has run, else the stored notebooks exported the same way."""
+    made = sorted((ROOT / "runs" / "lesson" / "notebooks").glob("[0-9][0-9]_*.html"))
+    if made:
+        return made
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    out = []
+    for nb_path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        html, _ = HTMLExporter().from_notebook_node(nbformat.read(nb_path, as_version=4))
+        out.append(tmp_path / nb_path.with_suffix(".html").name)
+        out[-1].write_text(html, encoding="utf-8")
+    return out
+
+
+def test_html_export_shows_every_figure(browser, tmp_path: Path):
+    pages = exported_pages(tmp_path)
+    assert len(pages) == len(list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    context = browser.new_context()
+    view = context.new_page()
+    try:
+        for html in pages:
+            source = html.with_suffix(".ipynb")  # the executed notebook beside a `make run` page
+            source = source if source.is_file() else ROOT / "notebooks" / source.name
+            notebook = json.loads(source.read_text())
+            figures = sum("image/png" in o.get("data", {}) for c in notebook["cells"] for o in c.get("outputs", []))
+            view.goto(html.resolve().as_uri())
+            view.wait_for_load_state("load")
+            loaded = view.evaluate("""() => [...document.querySelectorAll('.jp-OutputArea-output img')]
+                                          .filter(i => i.complete && i.naturalWidth > 0).length""")
+            assert loaded == figures, f"{html.name}: {loaded} figures shown, the notebook has {figures}"
+    finally:
+        context.close()
