@@ -144,3 +144,24 @@ def test_a_folder_larger_than_one_block_of_rows(tmp_path: Path, checkpoint: Path
                         num_workers=1)
     assert index.embeddings.shape == (70, 256)
     np.testing.assert_allclose(index.embeddings, _reference(tmp_path / "many", checkpoint), atol=1e-5)
+
+
+def test_the_encoder_gets_every_core_once_the_readers_wait():
+    import torch
+
+    from tutorial_utils.indexing import PREFETCH_BYTES, _ThreadBalance
+
+    before = torch.get_num_threads()
+    balance = _ThreadBalance(1, 64, 64, torch.device("cpu"), total=1000)
+    assert balance.prefetch >= 2 and balance.prefetch * 64 * 64 * 64 * 3 <= PREFETCH_BYTES  # bounded read-ahead
+    if balance.done is None:
+        pytest.skip("the shared counter needs forked reader processes (Linux)")
+    with balance:
+        assert torch.get_num_threads() == balance.shared
+        balance.done.value = 128  # the readers are just ahead: they keep their core
+        balance.update(64)
+        assert torch.get_num_threads() == balance.shared
+        balance.done.value = 1000  # every file decoded: nothing left for the readers to do
+        balance.update(64)
+        assert torch.get_num_threads() == balance.all
+    assert torch.get_num_threads() == before
