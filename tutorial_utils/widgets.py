@@ -80,7 +80,8 @@ def pooled_searcher(searcher: SimilarityIndex, shape: tuple[int, int, int], pool
     from .embeddings import Embedder
     from .search import SimilarityIndex
 
-    rows = torch.from_numpy(np.asarray(searcher.index.embeddings, dtype=np.float32)).view(-1, *shape)
+    rows = torch.from_numpy(np.array(searcher.index.embeddings, dtype=np.float32)).view(-1, *shape)  # a copy: the
+    # index rows are a read-only memory map
     index = replace(searcher.index, embeddings=pool_features(rows, pooling).numpy())
     embedder = None
     if searcher.embedder is not None:
