@@ -20,8 +20,8 @@ run: $(STAMP)
 	$(BIN)/python scripts/run_lesson.py
 
 # the tests train into runs/test, so they never replace the checkpoints of `make run` in runs/lesson;
-# scripts/run_tests.py runs them as two pytest processes side by side (the notebooks that need the trained
-# model, in order; everything else), which together are what plain `python -m pytest` runs
+# scripts/run_tests.py runs them as four one-thread pytest processes, each started when the model and index it
+# needs exist; together they are what plain `python -m pytest` runs, less tests/browser (make test-browser)
 test: $(STAMP)
 	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python scripts/run_tests.py
 
