@@ -53,9 +53,7 @@ def read_upload(name: str, content: bytes) -> Image.Image:
         raise ImageReadError(name, "too large", f"{len(content):,} bytes, limit {MAX_UPLOAD_BYTES:,}")
     if not content:
         raise ImageReadError(name, "not an image", "the file is empty")
-    image = decode_image(bytes(content), name)
-    image.load()
-    return image
+    return decode_image(bytes(content), name)  # fully decoded, or ImageReadError
 
 
 def read_variants(folder: str | Path) -> list[tuple[str, Path]]:
@@ -184,9 +182,7 @@ class NeighbourExplorer:
         files = change.new
         if not files:
             return
-        item = files[0] if isinstance(files, (list, tuple)) else next(iter(files.values()))  # ipywidgets 8, 7
-        name = item.get("name") or item.get("metadata", {}).get("name", "upload")
-        self.query_upload(name, bytes(item["content"]))
+        self.query_upload(files[0]["name"], bytes(files[0]["content"]))  # ipywidgets 8: a tuple of dicts
 
     def _set(self, query: Query) -> None:
         previous = self.query
@@ -263,11 +259,6 @@ class NeighbourExplorer:
         from IPython.display import display
 
         display(self.widget)
-
-
-def neighbour_explorer(searcher: SimilarityIndex, names: Sequence[str], k: int = 6, **kwargs) -> NeighbourExplorer:
-    """An explorer over one embedding (the searcher's); ``kwargs`` go to :class:`NeighbourExplorer`."""
-    return NeighbourExplorer({"autoencoder": searcher}, names, k=k, **kwargs)
 
 
 def reconstruction_viewer(snapshots: Mapping[str, torch.Tensor], scale: int = 2):
