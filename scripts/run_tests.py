@@ -3,8 +3,8 @@
 1. ``trained``: notebooks 03 and 04, which train the lesson's model and build its index in the run folder;
 2. ``other`` (at once, beside it): the unit tests and the notebooks that need no trained model (01, 02 and
    their solutions);
-3. ``lesson`` and ``solutions`` (when ``trained`` has passed): notebooks 05-07; notebook 08 and every solution
-   notebook from 03 on (08 goes there so that the two take about as long). They only read the model and the index.
+3. ``lesson`` and ``solutions`` (when ``trained`` has passed): notebooks 05-08; notebook 09 and every solution
+   notebook from 03 on (09 goes there so that the two take about as long). They only read the model and the index.
 
 Why one thread each: on this 2-core machine two threads train only 1.45x faster than one, and two processes of
 two threads each stall each other (a thread that waits for its partner holds its core). Four one-thread
@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_FREE = ("01_", "02_")  # notebooks that build no model, or only untrained ones
 TRAINS = ("03_", "04_")  # write the model and the index that every later notebook reads
-LATE = ("08_",)  # run with the solutions, so that the two last processes take about as long
+LATE = ("09_",)  # run with the solutions, so that the two last processes take about as long
 NEEDS = {"trained": (), "other": (), "lesson": ("trained",), "solutions": ("trained",)}
 
 

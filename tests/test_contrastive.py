@@ -1,25 +1,12 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
-from torch.utils.data import TensorDataset
 
-from tutorial_utils.checkpoints import load_checkpoint
-from tutorial_utils.contrastive import nt_xent, random_views, train_contrastive
-from tutorial_utils.models import ModelConfig
-
-
-def test_random_views_keep_shape_and_white_padding():
-    images = torch.ones(4, 3, 32, 32)
-    views = random_views(images, torch.Generator().manual_seed(0))
-    assert views.shape == images.shape
-    assert torch.allclose(views, images, atol=1e-5)  # an all-white image stays white, padding included
-    pattern = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(1))
-    a = random_views(pattern, torch.Generator().manual_seed(0))
-    b = random_views(pattern, torch.Generator().manual_seed(0))
-    assert torch.equal(a, b) and not torch.allclose(a, pattern)
+from tutorial_utils.contrastive import (BatchNormConvEncoder, ContrastiveSettings, fold_batch_norm, nt_xent,
+                                        train_contrastive, warmup_cosine)
+from tutorial_utils.augment import ViewSettings
+from tutorial_utils.models import ConvEncoder
 
 
 def test_nt_xent_prefers_matching_pairs():
@@ -31,12 +18,42 @@ def test_nt_xent_prefers_matching_pairs():
         torch.tensor([[1 / 0.2] + [0.0] * 6]), torch.tensor([0])).item(), rel=1e-4)
 
 
-def test_train_contrastive_runs_and_saves_a_loadable_checkpoint(tmp_path: Path):
-    images = torch.rand(16, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    ds = TensorDataset(images, images)
-    encoder, losses = train_contrastive(ds, ModelConfig(image_size=32), epochs=2, batch_size=8, out=tmp_path / "c.pt",
-                                        verbose=False)
-    assert len(losses) == 2 and all(torch.isfinite(torch.tensor(losses)))
-    loaded, _, config, state = load_checkpoint(tmp_path / "c.pt")
-    assert config.image_size == 32 and state["method"] == "contrastive"
-    assert torch.equal(loaded(images[:2]), encoder(images[:2]))
+def test_folding_batch_norm_gives_the_lesson_encoder_with_the_same_outputs():
+    torch.manual_seed(0)
+    model = BatchNormConvEncoder((4, 8, 8, 8, 16))
+    model.train()
+    for _ in range(3):  # give the running statistics and the affine parameters values other than 0 and 1
+        model(torch.rand(8, 3, 32, 32) * 2)
+    for m in model.layers:
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.weight.data.uniform_(-1.5, 1.5)  # negative scales too: exact only because BN comes before the max-pool
+            m.bias.data.uniform_(-0.5, 0.5)
+    model.eval()
+    plain = fold_batch_norm(model)
+    assert type(plain) is ConvEncoder
+    x = torch.rand(5, 3, 32, 32)
+    assert torch.allclose(plain(x), model(x), atol=1e-5)
+
+
+def test_warmup_then_cosine_schedule():
+    assert warmup_cosine(0, 100, 10) == pytest.approx(0.1)
+    assert warmup_cosine(9, 100, 10) == pytest.approx(1.0)
+    assert warmup_cosine(10, 100, 10) == pytest.approx(1.0)
+    assert warmup_cosine(55, 100, 10) == pytest.approx(0.5)
+    assert warmup_cosine(100, 100, 10) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_train_contrastive_lowers_the_loss_and_reports_every_epoch():
+    g = torch.Generator().manual_seed(0)
+    images = torch.ones(32, 3, 32, 32)
+    images[:, :, 6:26, 6:26] = torch.rand(32, 3, 20, 20, generator=g)
+    seen = []
+    light = ViewSettings(max_zoom=1.0, blur_p=0, outline_p=0)
+    settings = ContrastiveSettings(epochs=4, batch_size=16, lr=3e-3, views=light)
+    model, losses = train_contrastive((images * 255).to(torch.uint8), settings, channels=(4, 8, 8, 16, 16),
+                                      on_epoch=lambda e, loss, s, m: seen.append((e, loss, m.training)))
+    assert [e for e, _, _ in seen] == [1, 2, 3, 4] and not any(t for _, _, t in seen)
+    assert losses == [loss for _, loss, _ in seen]
+    assert losses[-1] < losses[0]
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        train_contrastive(images[:8], settings)

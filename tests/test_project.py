@@ -21,7 +21,7 @@ def test_environment_yml_and_pyproject_name_the_same_dependencies():
     pip = dict(_split(r) for r in pip_reqs)
     conda = {}
     for line in (ROOT / "environment.yml").read_text().splitlines():
-        m = re.match(r"^  - ([A-Za-z][^:\s]*.*)$", line)
+        m = re.match(r"^ +- ([A-Za-z][^:\s]*.*)$", line)  # conda entries and those under pip:
         if m and m.group(1) not in ("pip", "pip:", "conda-forge"):
             name, spec = _split(m.group(1))
             if name != "python":

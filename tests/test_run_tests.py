@@ -19,6 +19,6 @@ def test_the_groups_cover_every_notebook_once_and_keep_the_lesson_order():
     assert groups["trained"] == ["notebooks/03_training.ipynb", "notebooks/04_embeddings.ipynb"]
     assert script.NEEDS["lesson"] == script.NEEDS["solutions"] == ("trained",)
     assert groups["lesson"] == sorted(groups["lesson"]) and groups["solutions"] == sorted(groups["solutions"])
-    assert groups["solutions"][0] == "notebooks/08_scaling_up.ipynb"
+    assert groups["solutions"][0] == "notebooks/09_self_supervised.ipynb"
     assert all("solutions/" in p for p in groups["solutions"][1:]) and not any("solutions/" in p for p in groups["lesson"])
     assert all(Path(p).name.startswith(("01_", "02_")) for p in groups["other"][1:])

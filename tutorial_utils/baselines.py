@@ -36,17 +36,29 @@ def pca_embeddings(images: torch.Tensor, dims: int = 256, seed: int = 0,
     return embedded, pca.transform(pixel_embeddings(queries)).astype(np.float32)
 
 
-def colour_histograms(images: torch.Tensor, bins: int = 8, drop_white: bool = True, sqrt: bool = True) -> np.ndarray:
-    """A bins^3 RGB histogram per image, normalised to sum 1.
+def pca_projector(fit_on: torch.Tensor, dims: int = 256, seed: int = 0):
+    """A function images -> their pixels projected on the ``dims`` main directions of ``fit_on`` (fitted once)."""
+    reference = pixel_embeddings(fit_on)
+    pca = PCA(n_components=min(dims, *reference.shape), random_state=seed).fit(reference)
+    return lambda images: pca.transform(pixel_embeddings(images)).astype(np.float32)
+
+
+def colour_histogram_tensor(images: torch.Tensor, bins: int = 8, drop_white: bool = True, sqrt: bool = True) -> torch.Tensor:
+    """A bins^3 RGB histogram per image, normalised to sum 1, as an (N, bins^3) tensor on the images' device.
 
     ``drop_white`` removes the brightest bin, which the white background fills in every emoji;
     ``sqrt`` (the Hellinger trick) keeps a few dominant colours from swamping the rest.
     """
-    quantised = (images.clamp(0, 1) * (bins - 1e-6)).long()  # (N, 3, H, W) in 0..bins-1
-    codes = (quantised[:, 0] * bins + quantised[:, 1]) * bins + quantised[:, 2]
-    hist = torch.zeros(len(images), bins**3)
-    hist.scatter_add_(1, codes.flatten(1), torch.ones_like(codes.flatten(1), dtype=torch.float32))
+    quantised = (images.float().clamp(0, 1) * (bins - 1e-6)).long()  # (N, 3, H, W) in 0..bins-1
+    codes = ((quantised[:, 0] * bins + quantised[:, 1]) * bins + quantised[:, 2]).flatten(1)
+    hist = torch.zeros(len(images), bins**3, device=images.device)
+    hist.scatter_add_(1, codes, torch.ones_like(codes, dtype=torch.float32))
     if drop_white:
         hist[:, -1] = 0
     hist = hist / hist.sum(1, keepdim=True).clamp_min(1)
-    return (hist.sqrt() if sqrt else hist).numpy().astype(np.float32)
+    return hist.sqrt() if sqrt else hist
+
+
+def colour_histograms(images: torch.Tensor, bins: int = 8, drop_white: bool = True, sqrt: bool = True) -> np.ndarray:
+    """:func:`colour_histogram_tensor` as a float32 NumPy array, one row per image."""
+    return colour_histogram_tensor(images, bins, drop_white, sqrt).cpu().numpy().astype(np.float32)

@@ -22,15 +22,18 @@ def save_checkpoint(
     path: str | os.PathLike,
     config: ModelConfig,
     encoder: nn.Module,
-    decoder: nn.Module,
+    decoder: nn.Module | None,
     **extra: Any,
 ) -> Path:
-    """Write config, both state dicts and any ``extra`` (epoch, history, optimizer...) atomically."""
+    """Write config, both state dicts and any ``extra`` (epoch, history, optimizer...) atomically.
+
+    ``decoder=None`` is for encoders trained without one (the self-supervised kind).
+    """
     state = {
         "format_version": FORMAT_VERSION,
         "config": config.to_dict(),
         "encoder": {k: v.detach().cpu() for k, v in encoder.state_dict().items()},
-        "decoder": {k: v.detach().cpu() for k, v in decoder.state_dict().items()},
+        "decoder": None if decoder is None else {k: v.detach().cpu() for k, v in decoder.state_dict().items()},
         **extra,
     }
     return atomic_write(path, lambda tmp: torch.save(state, tmp))
@@ -52,8 +55,12 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 def load_checkpoint(
     path: str | os.PathLike, expect: ModelConfig | None = None
-) -> tuple[ConvEncoder, ConvDecoder, ModelConfig, dict[str, Any]]:
+) -> tuple[nn.Module, ConvDecoder | None, ModelConfig, dict[str, Any]]:
     """Rebuild (encoder, decoder, config, raw state) from a checkpoint.
+
+    An autoencoder checkpoint gives its ConvEncoder and ConvDecoder. A self-supervised one (``kind: selfsup``)
+    gives a :class:`~tutorial_utils.selfsup.SelfSupervisedEmbedder`, which maps images straight to embedding
+    vectors, and no decoder.
 
     With ``expect``, a checkpoint made for another image size or architecture fails with a message
     that says what differs, instead of a cryptic shape error later.
@@ -69,6 +76,14 @@ def load_checkpoint(
         ]
         raise ValueError(f"{path}: checkpoint does not match the requested model ({'; '.join(diffs)})")
     encoder, decoder = build_models(config)
-    encoder.load_state_dict(state["encoder"])
-    decoder.load_state_dict(state["decoder"])
-    return encoder, decoder, config, state
+    try:
+        encoder.load_state_dict(state["encoder"])
+        if state["decoder"] is not None:
+            decoder.load_state_dict(state["decoder"])
+    except RuntimeError as err:
+        raise ValueError(f"{path}: the weights do not fit the model its config describes ({err})") from err
+    if state.get("kind") == "selfsup":
+        from .selfsup import embedder_from_state
+
+        return embedder_from_state(encoder.eval(), state), None, config, state
+    return encoder, decoder if state["decoder"] is not None else None, config, state

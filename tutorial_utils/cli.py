@@ -15,6 +15,7 @@ from .models import ModelConfig
 from .pipeline import CLI_RUN, DEFAULT_DATA, INDEX_FILE, TrainSettings, index_folder, train_folder
 from .backends import BACKENDS
 from .search import SimilarityIndex
+from .selfsup import SHIPPED_CHECKPOINT
 from .training import BEST_CHECKPOINT, pick_device
 
 
@@ -30,7 +31,10 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
 
 def _cmd_index(args: argparse.Namespace) -> None:
-    checkpoint = args.checkpoint or Path(args.run_dir) / BEST_CHECKPOINT
+    if args.model == "simclr":
+        checkpoint = SHIPPED_CHECKPOINT
+    else:
+        checkpoint = args.checkpoint or Path(args.run_dir) / BEST_CHECKPOINT
     out = args.out or Path(args.run_dir) / INDEX_FILE
     device = init_distributed(pick_device(args.device))
     index = index_folder(args.data, checkpoint, out, pooling=args.pooling, device=str(device),
@@ -39,14 +43,25 @@ def _cmd_index(args: argparse.Namespace) -> None:
         print(f"indexed {len(index.files)} images ({index.embeddings.shape[1]} values each) -> {out}")
 
 
-def _cmd_search(args: argparse.Namespace) -> None:
-    index_path = args.index or Path(args.run_dir) / INDEX_FILE
-    index = EmbeddingIndex.load(index_path)
-    checkpoint = args.checkpoint or index.meta.get("checkpoint")
+def _embedder_for(index: EmbeddingIndex, index_path: Path, checkpoint: Path | None, device: str | None) -> Embedder:
+    """The Embedder that made ``index`` (its checkpoint and pooling), so queries land in the same space."""
+    checkpoint = checkpoint or index.meta.get("checkpoint")
     if checkpoint is None:
         raise ValueError(f"{index_path}: the index does not say which checkpoint made it; pass --checkpoint")
     encoder, _, config, _ = load_checkpoint(checkpoint)
-    embedder = Embedder(encoder, config.image_size, index.meta.get("pooling", "flatten"), pick_device(args.device))
+    return Embedder(encoder, config.image_size, index.meta.get("pooling", "flatten"), pick_device(device))
+
+
+def _embed_in_batches(embedder: Embedder, items: list, batch_size: int = 256):
+    import numpy as np
+
+    return np.concatenate([embedder(items[i:i + batch_size]) for i in range(0, len(items), batch_size)])
+
+
+def _cmd_search(args: argparse.Namespace) -> None:
+    index_path = args.index or Path(args.run_dir) / INDEX_FILE
+    index = EmbeddingIndex.load(index_path)
+    embedder = _embedder_for(index, index_path, args.checkpoint, args.device)
     searcher = SimilarityIndex(index, embedder, metric=args.metric, backend=args.backend)
     (result,) = searcher.search(args.query, k=args.k)
     print(f"{args.k} nearest images to {args.query} ({args.metric} distance):")
@@ -60,11 +75,14 @@ def _cmd_search(args: argparse.Namespace) -> None:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
-    from .data import read_labels
-    from .evaluation import per_label_precision, score_embeddings
+    from .data import list_image_files, read_labels
+    from .evaluation import per_label_precision, recall_at_k, score_embeddings
 
-    index = EmbeddingIndex.load(args.index or Path(args.run_dir) / INDEX_FILE)
-    for column in args.column:
+    if args.labels is None and args.queries is None and not args.robustness:
+        raise ValueError("nothing to evaluate: give --labels, --queries or --robustness")
+    index_path = args.index or Path(args.run_dir) / INDEX_FILE
+    index = EmbeddingIndex.load(index_path)
+    for column in args.column if args.labels is not None else []:
         labels = read_labels(args.labels, index.files, column=column)
         scores = score_embeddings(index.embeddings, labels, k=args.k, metric=args.metric)
         print(f"{column}: " + ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
@@ -73,6 +91,38 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
             for name, value in sorted(per_label_precision(index.embeddings, labels, args.k, args.metric).items(),
                                       key=lambda kv: -kv[1]):
                 print(f"    {value:.3f}  {name}")
+    if args.queries is None and not args.robustness:
+        return
+    embedder = _embedder_for(index, index_path, None, args.device)
+    if args.queries is not None:
+        paths = list_image_files(args.queries)
+        if not paths:
+            raise ValueError(f"{args.queries}: no image files found")
+        query_labels = args.query_labels or Path(args.queries).parent / "labels.csv"
+        answers = read_labels(query_labels, [p.relative_to(args.queries).as_posix() for p in paths], column=args.target_column)
+        rows = {name: i for i, name in enumerate(index.files)}
+        unknown = sorted({a for a in answers if a not in rows})
+        if unknown:
+            raise ValueError(f"{query_labels}: {len(unknown)} answer(s) in column {args.target_column!r} are not in the "
+                             f"index, e.g. {unknown[0]}")
+        recall = recall_at_k(index.embeddings, _embed_in_batches(embedder, paths), [rows[a] for a in answers], (1, 5), args.metric)
+        print(f"queries: R@1 {recall['R@1']:.3f}, R@5 {recall['R@5']:.3f}  ({len(paths)} images of {args.queries}, "
+              f"right answer from column {args.target_column!r}, {args.metric})")
+    if args.robustness:
+        import numpy as np
+        import torch
+
+        from .data import load_image
+        from .robustness import robustness_suite
+
+        images = torch.stack([load_image(p, embedder.image_size) for p in index.paths])
+        print(f"robustness: restyled copies of the {len(images)} indexed images, each must find its original ({args.metric})")
+        means = []
+        for name, copies in robustness_suite(images).items():
+            recall = recall_at_k(index.embeddings, _embed_in_batches(embedder, copies), np.arange(len(images)), (1, 5), args.metric)
+            means.append(recall["R@1"])
+            print(f"    {name:<14} R@1 {recall['R@1']:.3f}, R@5 {recall['R@5']:.3f}")
+        print(f"    {'mean':<14} R@1 {np.mean(means):.3f}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,9 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="embed every image of a folder and save the search index")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of images (%(default)s)")
-    p.add_argument("--checkpoint", type=Path, default=None, help="default: RUN_DIR/best.pt")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--checkpoint", type=Path, default=None,
+                       help="an autoencoder or self-supervised checkpoint (default: RUN_DIR/best.pt)")
+    which.add_argument("--model", choices=["autoencoder", "simclr"], default="autoencoder",
+                       help="autoencoder: RUN_DIR/best.pt; simclr: the shipped self-supervised embedding "
+                            "(data/pretrained/simclr.pt, no training needed) (%(default)s)")
     p.add_argument("--out", type=Path, default=None, help="default: RUN_DIR/index.json")
-    p.add_argument("--pooling", choices=["flatten", "avg"], default="flatten")
+    p.add_argument("--pooling", choices=["flatten", "avg"], default="flatten",
+                   help="how an autoencoder's feature map becomes a vector; the simclr embedding is one already")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--workers", type=int, default=None,
                    help="DataLoader processes that read and decode files (default: one per spare core, at most 4)")
@@ -125,13 +181,22 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=_cmd_search)
 
-    p = sub.add_parser("evaluate", help="score an index against a labels file: precision@k and mAP@k")
-    p.add_argument("--labels", type=Path, required=True, help="CSV with a 'file' column (names as in the index)")
+    p = sub.add_parser("evaluate", help="score an index: precision@k and mAP@k against labels, recall of known "
+                                        "queries, recall of restyled copies")
+    p.add_argument("--labels", type=Path, default=None, help="CSV with a 'file' column (names as in the index)")
     p.add_argument("--column", nargs="+", default=["category"], help="label column(s) to score (%(default)s)")
     p.add_argument("--index", type=Path, default=None, help="default: RUN_DIR/index.json")
     p.add_argument("-k", type=int, default=10, help="neighbours per query (%(default)s)")
     p.add_argument("--metric", choices=["cosine", "euclidean"], default="cosine")
     p.add_argument("--per-label", action="store_true", help="also print P@k for each label")
+    p.add_argument("--queries", type=Path, default=None,
+                   help="a folder of query images (never indexed) whose right answers are known: prints R@1 and R@5")
+    p.add_argument("--query-labels", type=Path, default=None, help="their CSV (default: labels.csv beside --queries)")
+    p.add_argument("--target-column", default="base_file",
+                   help="column of --query-labels naming the indexed file each query should find (%(default)s)")
+    p.add_argument("--robustness", action="store_true",
+                   help="restyle every indexed image 7 ways (hue, grey, rotation, 70%% size, blur, JPEG, outline) "
+                        "and print how often each copy finds its original")
     common(p)
     p.set_defaults(func=_cmd_evaluate)
     return parser

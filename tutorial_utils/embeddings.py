@@ -29,7 +29,12 @@ POOLINGS = ("flatten", "avg")
 
 
 def pool_features(features: torch.Tensor, pooling: str = "flatten") -> torch.Tensor:
-    """(N, C, H, W) feature map -> (N, D) vectors: all values (``flatten``) or a per-channel mean (``avg``)."""
+    """(N, C, H, W) feature map -> (N, D) vectors: all values (``flatten``) or a per-channel mean (``avg``).
+
+    Models that already give one vector per image, (N, D), pass through unchanged whatever the pooling.
+    """
+    if features.ndim == 2:
+        return features
     if pooling == "flatten":
         return features.flatten(1)
     if pooling == "avg":

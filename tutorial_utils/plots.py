@@ -228,3 +228,22 @@ def plot_recall_curve(curve: Sequence[Mapping[str, float]], exact_seconds: float
     ax.set_title(title)
     ax.legend(loc="lower right")
     return fig
+
+
+def plot_training_log(records: Sequence[Mapping[str, float]], scores: Sequence[str], title: str = "") -> Figure:
+    """A self-supervised run's log: the loss per epoch (left) and the scores logged every few epochs (right)."""
+    fig = Figure(figsize=(10, 3.4))
+    ax = fig.add_subplot(1, 2, 1)
+    ax.plot([r["epoch"] for r in records], [r["loss"] for r in records])
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("NT-Xent loss")
+    ax.set_title(title or "Contrastive loss")
+    ax = fig.add_subplot(1, 2, 2)
+    for name in scores:
+        points = [(r["epoch"], r[name]) for r in records if name in r]
+        ax.plot(*zip(*points), marker="o", markersize=3, label=name)
+    ax.set_xlabel("epoch")
+    ax.set_title("Scores logged during training (labels only score)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,76 @@
+"""The self-supervised search embedding: SimCLR features of the lesson's encoder, centred, plus colour.
+
+The contrastive encoder learns to ignore colour changes (its augmentations recolour every view), so on its
+own it cannot tell a red heart from a blue one. The colour histogram knows exactly that. Both parts are
+scaled to length 1 and put side by side, so they weigh the same in the cosine distance. The SimCLR part is
+centred first: its ReLU features are all positive, so without centring every pair of images has a cosine
+near 1 and the histogram alone would decide the ranking.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .baselines import colour_histogram_tensor
+from .contrastive import as_float
+from .models import ConvEncoder, ModelConfig, channels_last
+
+KIND = "selfsup"
+SHIPPED_CHECKPOINT = Path(__file__).resolve().parent.parent / "data" / "pretrained" / "simclr.pt"
+
+
+class SelfSupervisedEmbedder(nn.Module):
+    """Images (N, 3, S, S) -> (N, D) embeddings: [centred, unit-length encoder features | weighted unit histogram].
+
+    ``histogram_weight=0`` gives the encoder's part alone. The output is already a vector per image, which
+    ``create_embeddings`` and ``Embedder`` pass through unchanged, so the index and search code need nothing new.
+    """
+
+    def __init__(self, encoder: ConvEncoder, feature_mean: torch.Tensor, histogram_weight: float = 1.0, bins: int = 8) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.register_buffer("feature_mean", feature_mean.detach().clone().float())
+        self.histogram_weight = float(histogram_weight)
+        self.bins = bins
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The encoder's part: average-pooled feature map, minus the mean over the training images, length 1."""
+        return F.normalize(self.encoder(x).mean(dim=(2, 3)) - self.feature_mean, dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        learned = self.features(x)
+        if self.histogram_weight == 0:
+            return learned
+        colour = F.normalize(colour_histogram_tensor(x, self.bins), dim=1)
+        return torch.cat([learned, self.histogram_weight * colour], dim=1)
+
+
+@torch.no_grad()
+def mean_features(encoder: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """The mean average-pooled feature vector of ``images`` (uint8 or float), the centre of the embedding."""
+    encoder.eval()
+    total = None
+    for start in range(0, len(images), batch_size):
+        pooled = encoder(channels_last(as_float(images[start:start + batch_size]))).mean(dim=(2, 3)).sum(0)
+        total = pooled if total is None else total + pooled
+    return total / len(images)
+
+
+def save_selfsup_checkpoint(path: str | os.PathLike, config: ModelConfig, embedder: SelfSupervisedEmbedder,
+                            **extra: Any) -> Path:
+    """Write the encoder and the centring as a checkpoint that ``load_checkpoint`` turns back into the embedder."""
+    from .checkpoints import save_checkpoint  # checkpoints imports this module when it loads one
+
+    return save_checkpoint(path, config, embedder.encoder, None, kind=KIND, feature_mean=embedder.feature_mean.cpu(),
+                           histogram_weight=embedder.histogram_weight, bins=embedder.bins, **extra)
+
+
+def embedder_from_state(encoder: ConvEncoder, state: dict[str, Any]) -> SelfSupervisedEmbedder:
+    """Rebuild the embedder around a loaded encoder from a checkpoint's raw state."""
+    return SelfSupervisedEmbedder(encoder, state["feature_mean"], state["histogram_weight"], state["bins"]).eval()
