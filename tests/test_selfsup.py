@@ -17,22 +17,25 @@ from tutorial_utils.selfsup import SHIPPED_CHECKPOINT, SelfSupervisedEmbedder, m
 def _embedder(weight: float = 1.0) -> SelfSupervisedEmbedder:
     torch.manual_seed(0)
     encoder = ConvEncoder().eval()
-    return SelfSupervisedEmbedder(encoder, mean_features(encoder, torch.rand(20, 3, 32, 32)), weight).eval()
+    return SelfSupervisedEmbedder(encoder, mean_features(encoder, torch.rand(20, 3, 32, 32)), histogram_weight=weight).eval()
 
 
-def test_embedding_is_centred_features_and_histogram_each_of_length_one():
+def test_embedding_is_centred_features_pooled_two_ways_and_a_histogram_each_of_length_one():
     embed = _embedder()
-    x = torch.rand(6, 3, 32, 32)
+    x = torch.rand(6, 3, 64, 64)
     with torch.no_grad():
         out = embed(x)
-        raw = embed.encoder(x).mean(dim=(2, 3))
-    assert out.shape == (6, 256 + 512)
-    assert torch.allclose(out[:, :256].norm(dim=1), torch.ones(6), atol=1e-5)
-    assert torch.allclose(out[:, 256:].norm(dim=1), torch.ones(6), atol=1e-5)
-    centred = torch.nn.functional.normalize(raw - embed.feature_mean, dim=1)
-    assert torch.allclose(out[:, :256], centred, atol=1e-6)
+        raw = embed.encoder(x)  # (6, 256, 2, 2)
+    assert embed.feature_mean.shape == (256, 1, 1)  # fitted on 32 px images: a 1 x 1 map, broadcast over 2 x 2
+    assert out.shape == (6, 256 + 1024 + 512)
+    for part in (out[:, :256], out[:, 256:1280], out[:, 1280:]):
+        assert torch.allclose(part.norm(dim=1), torch.ones(6), atol=1e-5)
+    centred = raw - embed.feature_mean
+    assert torch.allclose(out[:, :256], torch.nn.functional.normalize(centred.mean(dim=(2, 3)), dim=1), atol=1e-6)
+    assert torch.allclose(out[:, 256:1280], torch.nn.functional.normalize(centred.flatten(1), dim=1), atol=1e-6)
     assert (raw >= 0).all() and (out[:, :256] < 0).any()  # ReLU features are positive; centring makes room
-    assert _embedder(0.0)(x).shape == (6, 256)
+    alone = SelfSupervisedEmbedder(embed.encoder, embed.feature_mean, ("avg",), histogram_weight=0)
+    assert torch.allclose(alone(x), out[:, :256], atol=1e-6)
     assert torch.equal(pool_features(out, "avg"), out)  # already vectors: index and search take them as they are
 
 
@@ -50,9 +53,9 @@ def test_cli_indexes_and_searches_with_a_selfsup_checkpoint(image_folder: Path, 
     checkpoint = save_selfsup_checkpoint(tmp_path / "s.pt", ModelConfig(image_size=32), _embedder())
     out = tmp_path / "index.json"
     assert main(["index", "--data", str(image_folder), "--checkpoint", str(checkpoint), "--out", str(out)]) == 0
-    assert "indexed 12 images (768 values each)" in capsys.readouterr().out
+    assert "indexed 12 images (1024 values each)" in capsys.readouterr().out
     index = EmbeddingIndex.load(out)
-    assert np.allclose(np.linalg.norm(index.embeddings, axis=1), np.sqrt(2), atol=1e-4)
+    assert np.allclose(np.linalg.norm(index.embeddings, axis=1), np.sqrt(3), atol=1e-4)  # three unit parts
     assert main(["search", str(image_folder / "img_003.png"), "--index", str(out), "-k", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("2 nearest images") and len(lines) == 3

@@ -83,7 +83,7 @@ def fold_batch_norm(model: BatchNormConvEncoder) -> ConvEncoder:
 class ContrastiveSettings:
     """SimCLR hyper-parameters; the defaults are the ones the shipped checkpoint was trained with."""
 
-    epochs: int = 100
+    epochs: int = 50
     batch_size: int = 128
     lr: float = 1e-3
     weight_decay: float = 1e-4

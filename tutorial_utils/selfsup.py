@@ -25,23 +25,33 @@ KIND = "selfsup"
 SHIPPED_CHECKPOINT = Path(__file__).resolve().parent.parent / "data" / "pretrained" / "simclr.pt"
 
 
-class SelfSupervisedEmbedder(nn.Module):
-    """Images (N, 3, S, S) -> (N, D) embeddings: [centred, unit-length encoder features | weighted unit histogram].
+POOLINGS = ("avg", "flatten")
 
-    ``histogram_weight=0`` gives the encoder's part alone. The output is already a vector per image, which
-    ``create_embeddings`` and ``Embedder`` pass through unchanged, so the index and search code need nothing new.
+
+class SelfSupervisedEmbedder(nn.Module):
+    """Images (N, 3, S, S) -> (N, D) embeddings: centred encoder features, pooled two ways, and a colour histogram.
+
+    The encoder's feature map, minus its mean over the training images, is pooled as a whole (``avg``: *what* is
+    in the picture) and per cell of its 2 x 2 grid (``flatten``: *where*), like a two-level spatial pyramid.
+    Each part, and the colour histogram, is scaled to length 1, so that each weighs the same in the cosine
+    distance. ``histogram_weight=0`` leaves the histogram out. The output is already one vector per image, which
+    ``create_embeddings`` and ``Embedder`` pass through unchanged: the index and search code need nothing new.
     """
 
-    def __init__(self, encoder: ConvEncoder, feature_mean: torch.Tensor, histogram_weight: float = 1.0, bins: int = 8) -> None:
+    def __init__(self, encoder: ConvEncoder, feature_mean: torch.Tensor, pooling: tuple[str, ...] = POOLINGS,
+                 histogram_weight: float = 1.0, bins: int = 8) -> None:
         super().__init__()
         self.encoder = encoder
-        self.register_buffer("feature_mean", feature_mean.detach().clone().float())
+        self.register_buffer("feature_mean", feature_mean.detach().clone().float())  # (C, H, W): the mean map
+        self.pooling = tuple(pooling)
         self.histogram_weight = float(histogram_weight)
         self.bins = bins
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The encoder's part: average-pooled feature map, minus the mean over the training images, length 1."""
-        return F.normalize(self.encoder(x).mean(dim=(2, 3)) - self.feature_mean, dim=1)
+        """The encoder's part: the centred feature map, pooled each way of ``pooling``, each part of length 1."""
+        centred = self.encoder(x) - self.feature_mean
+        pooled = {"avg": lambda: centred.mean(dim=(2, 3)), "flatten": lambda: centred.flatten(1)}
+        return torch.cat([F.normalize(pooled[p](), dim=1) for p in self.pooling], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         learned = self.features(x)
@@ -53,13 +63,13 @@ class SelfSupervisedEmbedder(nn.Module):
 
 @torch.no_grad()
 def mean_features(encoder: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """The mean average-pooled feature vector of ``images`` (uint8 or float), the centre of the embedding."""
+    """The mean feature map (C, H, W) of ``images`` (uint8 or float): the centre of the embedding."""
     encoder.eval()
     total = None
     for start in range(0, len(images), batch_size):
-        pooled = encoder(channels_last(as_float(images[start:start + batch_size]))).mean(dim=(2, 3)).sum(0)
-        total = pooled if total is None else total + pooled
-    return total / len(images)
+        maps = encoder(channels_last(as_float(images[start:start + batch_size]))).sum(0)
+        total = maps if total is None else total + maps
+    return (total / len(images)).contiguous()
 
 
 def save_selfsup_checkpoint(path: str | os.PathLike, config: ModelConfig, embedder: SelfSupervisedEmbedder,
@@ -68,9 +78,11 @@ def save_selfsup_checkpoint(path: str | os.PathLike, config: ModelConfig, embedd
     from .checkpoints import save_checkpoint  # checkpoints imports this module when it loads one
 
     return save_checkpoint(path, config, embedder.encoder, None, kind=KIND, feature_mean=embedder.feature_mean.cpu(),
-                           histogram_weight=embedder.histogram_weight, bins=embedder.bins, **extra)
+                           pooling=list(embedder.pooling), histogram_weight=embedder.histogram_weight,
+                           bins=embedder.bins, **extra)
 
 
 def embedder_from_state(encoder: ConvEncoder, state: dict[str, Any]) -> SelfSupervisedEmbedder:
     """Rebuild the embedder around a loaded encoder from a checkpoint's raw state."""
-    return SelfSupervisedEmbedder(encoder, state["feature_mean"], state["histogram_weight"], state["bins"]).eval()
+    return SelfSupervisedEmbedder(encoder, state["feature_mean"], tuple(state["pooling"]), state["histogram_weight"],
+                                  state["bins"]).eval()
