@@ -2,7 +2,7 @@
 
 1. ``trained``: notebooks 03 and 04, which train the lesson's model and build its index in the run folder;
 2. ``other`` (at once, beside it): the unit tests and the notebooks that need no trained model (01, 02 and
-   their solutions);
+   their solutions, and the solutions of 09, which use only the shipped self-supervised model);
 3. ``lesson`` and ``solutions`` (when ``trained`` has passed): notebooks 05-08; notebook 09 and every solution
    notebook from 03 on (09 goes there so that the two take about as long). They only read the model and the index.
 
@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_FREE = ("01_", "02_")  # notebooks that build no model, or only untrained ones
+FREE_SOLUTIONS = ("09_",)  # solutions that read only shipped files (data/pretrained), not the lesson's model
 TRAINS = ("03_", "04_")  # write the model and the index that every later notebook reads
 LATE = ("09_",)  # run with the solutions, so that the two last processes take about as long
 NEEDS = {"trained": (), "other": (), "lesson": ("trained",), "solutions": ("trained",)}
@@ -39,7 +40,7 @@ def groups() -> dict[str, list[str]]:
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     solutions = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
     rel = lambda paths: [p.relative_to(ROOT).as_posix() for p in paths]  # noqa: E731
-    free = lambda p: p.name.startswith(MODEL_FREE)  # noqa: E731
+    free = lambda p: p.name.startswith(MODEL_FREE) or (p.parent.name == "solutions" and p.name.startswith(FREE_SOLUTIONS))  # noqa: E731
     return {
         "trained": rel([p for p in notebooks if p.name.startswith(TRAINS)]),
         "other": ["tests", *rel([p for p in notebooks + solutions if free(p)])],

@@ -35,3 +35,17 @@ def test_table_scores_each_transform_and_the_mean():
     (row,) = rows
     assert row["same R@1"] == 1.0 and row["reversed R@1"] < 0.5
     assert row["mean R@1"] == np.mean([row["same R@1"], row["reversed R@1"]])
+
+
+def test_a_suite_of_some_images_is_searched_against_all_of_them():
+    images = _images()
+    rows = np.array([1, 4, 6])
+    suite = {"same": images[rows].clone()}
+    (row,) = robustness_table({"pixels": pixel_embeddings}, images, suite, targets=rows, metric="euclidean")
+    assert row["same R@1"] == 1.0
+    (row,) = robustness_table({"pixels": pixel_embeddings}, images, suite, targets=rows[::-1], metric="euclidean")
+    assert row["same R@1"] < 1.0
+    import pytest
+
+    with pytest.raises(ValueError, match="2 targets for 3 copies"):
+        robustness_table({"pixels": pixel_embeddings}, images, suite, targets=rows[:2])

@@ -14,10 +14,10 @@ from tutorial_utils.models import ConvEncoder, ModelConfig
 from tutorial_utils.selfsup import SHIPPED_CHECKPOINT, SelfSupervisedEmbedder, mean_features, save_selfsup_checkpoint
 
 
-def _embedder(weight: float = 1.0) -> SelfSupervisedEmbedder:
+def _embedder(weight: float = 1.0, size: int = 64) -> SelfSupervisedEmbedder:
     torch.manual_seed(0)
     encoder = ConvEncoder().eval()
-    return SelfSupervisedEmbedder(encoder, mean_features(encoder, torch.rand(20, 3, 32, 32)), histogram_weight=weight).eval()
+    return SelfSupervisedEmbedder(encoder, mean_features(encoder, torch.rand(20, 3, size, size)), histogram_weight=weight).eval()
 
 
 def test_embedding_is_centred_features_pooled_two_ways_and_a_histogram_each_of_length_one():
@@ -26,7 +26,7 @@ def test_embedding_is_centred_features_pooled_two_ways_and_a_histogram_each_of_l
     with torch.no_grad():
         out = embed(x)
         raw = embed.encoder(x)  # (6, 256, 2, 2)
-    assert embed.feature_mean.shape == (256, 1, 1)  # fitted on 32 px images: a 1 x 1 map, broadcast over 2 x 2
+    assert embed.feature_mean.shape == (256, 2, 2)  # the mean map of 64 px images
     assert out.shape == (6, 256 + 1024 + 512)
     for part in (out[:, :256], out[:, 256:1280], out[:, 1280:]):
         assert torch.allclose(part.norm(dim=1), torch.ones(6), atol=1e-5)
@@ -41,16 +41,17 @@ def test_embedding_is_centred_features_pooled_two_ways_and_a_histogram_each_of_l
 
 def test_selfsup_checkpoint_round_trip(tmp_path: Path):
     embed = _embedder()
-    path = save_selfsup_checkpoint(tmp_path / "s.pt", ModelConfig(image_size=32), embed, method="simclr")
+    path = save_selfsup_checkpoint(tmp_path / "s.pt", ModelConfig(image_size=64), embed, method="simclr")
     loaded, decoder, config, state = load_checkpoint(path)
     assert isinstance(loaded, SelfSupervisedEmbedder) and decoder is None and state["kind"] == "selfsup"
-    x = torch.rand(3, 3, 32, 32)
+    assert loaded.pooling == ("avg", "flatten") and config.image_size == 64
+    x = torch.rand(3, 3, 64, 64)
     with torch.no_grad():
         assert torch.allclose(loaded(x), embed(x), atol=1e-6)
 
 
 def test_cli_indexes_and_searches_with_a_selfsup_checkpoint(image_folder: Path, tmp_path: Path, capsys):
-    checkpoint = save_selfsup_checkpoint(tmp_path / "s.pt", ModelConfig(image_size=32), _embedder())
+    checkpoint = save_selfsup_checkpoint(tmp_path / "s.pt", ModelConfig(image_size=32), _embedder(size=32))
     out = tmp_path / "index.json"
     assert main(["index", "--data", str(image_folder), "--checkpoint", str(checkpoint), "--out", str(out)]) == 0
     assert "indexed 12 images (1024 values each)" in capsys.readouterr().out
@@ -98,7 +99,7 @@ def test_rasterise_crops_the_drawing_onto_white():
 def test_evaluate_reports_query_recall_and_robustness(image_folder: Path, tmp_path: Path, capsys):
     import shutil
 
-    checkpoint = save_selfsup_checkpoint(tmp_path / "s.pt", ModelConfig(image_size=32), _embedder())
+    checkpoint = save_selfsup_checkpoint(tmp_path / "s.pt", ModelConfig(image_size=32), _embedder(size=32))
     index = tmp_path / "index.json"
     assert main(["index", "--data", str(image_folder), "--checkpoint", str(checkpoint), "--out", str(index)]) == 0
     queries = tmp_path / "queries" / "images"
@@ -118,3 +119,17 @@ def test_evaluate_reports_query_recall_and_robustness(image_folder: Path, tmp_pa
     assert "not in the index, e.g. gone.png" in capsys.readouterr().err
     assert main(["evaluate", "--index", str(index)]) == 2
     assert "nothing to evaluate" in capsys.readouterr().err
+
+
+def test_split_gives_each_part_of_the_rows():
+    embed = _embedder()
+    x = torch.rand(4, 3, 64, 64)
+    with torch.no_grad():
+        rows = embed(x).numpy()
+    parts = embed.split(rows)
+    assert list(parts) == ["avg", "flatten", "histogram"]
+    assert [p.shape[1] for p in parts.values()] == [256, 1024, 512]
+    assert np.allclose(np.linalg.norm(parts["histogram"], axis=1), 1, atol=1e-5)
+    assert np.array_equal(np.hstack(list(parts.values())), rows)
+    with pytest.raises(ValueError, match="this embedder makes 1792"):
+        embed.split(rows[:, :100])

@@ -97,13 +97,19 @@ def robustness_table(
     suite: Mapping[str, torch.Tensor],
     ks: tuple[int, ...] = (1, 5),
     metric: str = "cosine",
+    targets: np.ndarray | None = None,
 ) -> list[dict[str, float | str]]:
     """One row per embedding: R@k of each transform's copies against the untouched collection, and mean R@1.
 
     ``embedders`` maps a name to a function from an (N, 3, S, S) batch to (N, D) embeddings; it is called on
-    the collection first (so a PCA can be fitted there) and then on each transform's copies.
+    the collection first (so a PCA can be fitted there) and then on each transform's copies. Copy j must find
+    collection row ``targets[j]``: by default row j (a suite made from all of ``images``); pass the rows the
+    suite was made from when it covers only some of them.
     """
-    targets = np.arange(len(images))
+    first = next(iter(suite.values()))
+    targets = np.arange(len(first)) if targets is None else np.asarray(targets)
+    if len(targets) != len(first):
+        raise ValueError(f"{len(targets)} targets for {len(first)} copies per transform")
     rows = []
     for name, embed in embedders.items():
         collection = embed(images)

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -52,6 +53,18 @@ class SelfSupervisedEmbedder(nn.Module):
         centred = self.encoder(x) - self.feature_mean
         pooled = {"avg": lambda: centred.mean(dim=(2, 3)), "flatten": lambda: centred.flatten(1)}
         return torch.cat([F.normalize(pooled[p](), dim=1) for p in self.pooling], dim=1)
+
+    def split(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The columns of each part of embeddings this embedder made: {"avg": ..., "flatten": ..., "histogram": ...}.
+
+        Each part is already of length 1, so parts can be compared alone or recombined without encoding again.
+        """
+        width = {"avg": self.feature_mean.shape[0], "flatten": self.feature_mean.numel()}
+        names = list(self.pooling) + (["histogram"] if self.histogram_weight else [])
+        ends = np.cumsum([width.get(name, self.bins**3) for name in names])
+        if rows.shape[1] != ends[-1]:
+            raise ValueError(f"rows have {rows.shape[1]} values; this embedder makes {ends[-1]}")
+        return {name: rows[:, end - w:end] for name, end, w in zip(names, ends, np.diff(ends, prepend=0))}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         learned = self.features(x)
