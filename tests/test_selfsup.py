@@ -27,7 +27,7 @@ def test_embedding_is_centred_features_pooled_two_ways_and_a_histogram_each_of_l
         out = embed(x)
         raw = embed.encoder(x)  # (6, 256, 2, 2)
     assert embed.feature_mean.shape == (256, 2, 2)  # the mean map of 64 px images
-    assert out.shape == (6, 256 + 1024 + 512)
+    assert out.shape == (6, 256 + 1024 + 512) and embed.embedding_dim == 1792
     for part in (out[:, :256], out[:, 256:1280], out[:, 1280:]):
         assert torch.allclose(part.norm(dim=1), torch.ones(6), atol=1e-5)
     centred = raw - embed.feature_mean

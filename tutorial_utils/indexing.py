@@ -177,8 +177,8 @@ def build_index(
     encoder, _, config, _ = load_checkpoint(checkpoint)
     encoder = encoder.eval().to(device, memory_format=torch.channels_last)
     size = config.image_size
-    # one dummy image gives the row length for any model: a feature map pooled, or a vector (self-supervised kind)
-    dim = pool_features(encoder(channels_last(torch.ones(1, 3, size, size, device=device))), pooling).shape[1]
+    # a self-supervised embedder knows its row length; an autoencoder's encoder has it from its config and pooling
+    dim = getattr(encoder, "embedding_dim", None) or (config.embedding_dim if pooling == "flatten" else config.embedding_shape[0])
     paths = list_image_files(root)
     if not paths:
         raise ValueError(f"{root}: no image files found")

@@ -54,12 +54,18 @@ class SelfSupervisedEmbedder(nn.Module):
         pooled = {"avg": lambda: centred.mean(dim=(2, 3)), "flatten": lambda: centred.flatten(1)}
         return torch.cat([F.normalize(pooled[p](), dim=1) for p in self.pooling], dim=1)
 
+    @property
+    def embedding_dim(self) -> int:
+        """Values per embedding: C for ``avg``, C * H * W for ``flatten``, bins^3 for the histogram."""
+        width = {"avg": self.feature_mean.shape[0], "flatten": self.feature_mean.numel()}
+        return sum(width[p] for p in self.pooling) + (self.bins**3 if self.histogram_weight else 0)
+
     def split(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """The columns of each part of embeddings this embedder made: {"avg": ..., "flatten": ..., "histogram": ...}.
 
         Each part is already of length 1, so parts can be compared alone or recombined without encoding again.
         """
-        width = {"avg": self.feature_mean.shape[0], "flatten": self.feature_mean.numel()}
+        width = {"avg": self.feature_mean.shape[0], "flatten": self.feature_mean.numel()}  # the map the mean was taken of
         names = list(self.pooling) + (["histogram"] if self.histogram_weight else [])
         ends = np.cumsum([width.get(name, self.bins**3) for name in names])
         if rows.shape[1] != ends[-1]:
