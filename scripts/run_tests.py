@@ -2,14 +2,14 @@
 
 1. ``trained``: notebooks 03 and 04, which train the lesson's model and build its index in the run folder;
 2. ``other`` (at once, beside it): the unit tests and the notebooks that need no trained model (01, 02 and
-   their solutions);
-3. ``lesson`` and ``solutions`` (when ``trained`` has passed): notebooks 05-07 and the solutions of 09 (which
-   read only the shipped self-supervised model); notebooks 08 and 09 and the other solutions from 03 on. The
-   split makes the two take about as long. They only read the model and the index.
+   their solutions, and the solutions of 09, which read only the shipped self-supervised model);
+3. ``lesson`` and ``solutions`` (when ``trained`` has passed): notebooks 05-08; notebook 09 and every other
+   solution notebook from 03 on (09 goes there so that the two take about as long). They only read the model
+   and the index.
 
 Why one thread each: on this 2-core machine two threads train only 1.45x faster than one, and two processes of
 two threads each stall each other (a thread that waits for its partner holds its core). Four one-thread
-processes keep both cores busy: 267-295 s of pytest on fresh clones, where two processes took 357-383 s.
+processes keep both cores busy: 267-295 s of pytest on fresh clones, where two processes took 357-383 s (before notebook 09).
 
 Together they are what ``python -m pytest`` runs one after the other (that still works, and is what to use on
 Windows), less the browser tests of ``tests/browser``, which ``make test-browser`` runs. Each process writes its
@@ -30,9 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_FREE = ("01_", "02_")  # notebooks that build no model, or only untrained ones
-EARLY_SOLUTIONS = ("09_",)  # solutions that run with the lesson notebooks, again to even out the two
+FREE_SOLUTIONS = ("09_",)  # solutions that read only shipped files (data/pretrained), not the lesson's model
 TRAINS = ("03_", "04_")  # write the model and the index that every later notebook reads
-LATE = ("08_", "09_")  # run with the solutions, so that the two last processes take about as long
+LATE = ("09_",)  # run with the solutions, so that the two last processes take about as long
 NEEDS = {"trained": (), "other": (), "lesson": ("trained",), "solutions": ("trained",)}
 
 
@@ -41,15 +41,12 @@ def groups() -> dict[str, list[str]]:
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     solutions = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
     rel = lambda paths: [p.relative_to(ROOT).as_posix() for p in paths]  # noqa: E731
-    free = lambda p: p.name.startswith(MODEL_FREE)  # noqa: E731
-    early = lambda p: p.name.startswith(EARLY_SOLUTIONS)  # noqa: E731
+    free = lambda p: p.name.startswith(MODEL_FREE) or (p.parent.name == "solutions" and p.name.startswith(FREE_SOLUTIONS))  # noqa: E731
     return {
         "trained": rel([p for p in notebooks if p.name.startswith(TRAINS)]),
         "other": ["tests", *rel([p for p in notebooks + solutions if free(p)])],
-        "lesson": rel([p for p in notebooks if not free(p) and not p.name.startswith(TRAINS + LATE)]
-                      + [p for p in solutions if early(p)]),
-        "solutions": rel([p for p in notebooks if p.name.startswith(LATE)]
-                         + [p for p in solutions if not free(p) and not early(p)]),
+        "lesson": rel([p for p in notebooks if not free(p) and not p.name.startswith(TRAINS + LATE)]),
+        "solutions": rel([p for p in notebooks if p.name.startswith(LATE)] + [p for p in solutions if not free(p)]),
     }
 
 
