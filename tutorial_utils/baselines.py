@@ -28,12 +28,11 @@ def pca_embeddings(images: torch.Tensor, dims: int = 256, seed: int = 0,
     Pass the collection as ``fit_on`` to embed new queries in the collection's PCA space, or pass
     ``queries`` to get ``(images, queries)`` embedded with one fit (the fit is the slow part).
     """
-    reference = pixel_embeddings(images if fit_on is None else fit_on)
-    pca = PCA(n_components=min(dims, *reference.shape), random_state=seed).fit(reference)
-    embedded = pca.transform(pixel_embeddings(images)).astype(np.float32)
+    project = pca_projector(images if fit_on is None else fit_on, dims, seed)
+    embedded = project(images)
     if queries is None:
         return embedded
-    return embedded, pca.transform(pixel_embeddings(queries)).astype(np.float32)
+    return embedded, project(queries)
 
 
 def pca_projector(fit_on: torch.Tensor, dims: int = 256, seed: int = 0):

@@ -113,16 +113,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         import torch
 
         from .data import load_image
-        from .robustness import robustness_suite
+        from .robustness import robustness_suite, suite_recall
 
         images = torch.stack([load_image(p, embedder.image_size) for p in index.paths])
         print(f"robustness: restyled copies of the {len(images)} indexed images, each must find its original ({args.metric})")
-        means = []
-        for name, copies in robustness_suite(images).items():
-            recall = recall_at_k(index.embeddings, _embed_in_batches(embedder, copies), np.arange(len(images)), (1, 5), args.metric)
-            means.append(recall["R@1"])
-            print(f"    {name:<14} R@1 {recall['R@1']:.3f}, R@5 {recall['R@5']:.3f}")
-        print(f"    {'mean':<14} R@1 {np.mean(means):.3f}")
+        suite = robustness_suite(images)
+        recall = suite_recall(index.embeddings, lambda x: _embed_in_batches(embedder, x), suite, np.arange(len(images)),
+                              metric=args.metric)
+        for name in suite:
+            print(f"    {name:<14} R@1 {recall[f'{name} R@1']:.3f}, R@5 {recall[f'{name} R@5']:.3f}")
+        print(f"    {'mean':<14} R@1 {recall['mean R@1']:.3f}")
 
 
 def build_parser() -> argparse.ArgumentParser:

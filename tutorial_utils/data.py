@@ -176,6 +176,11 @@ def pil_to_tensor(img: Image.Image) -> torch.Tensor:
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div_(255.0)
 
 
+def tensor_to_pil(image: torch.Tensor) -> Image.Image:
+    """(3, H, W) float tensor in [0, 1] -> RGB PIL image (rounded to the nearest of the 256 levels)."""
+    return Image.fromarray((image.detach().cpu().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy(), mode="RGB")
+
+
 def load_image(image: ImageLike | torch.Tensor, size: int) -> torch.Tensor:
     """Any query (path, PIL image of any mode and size, or a (3, H, W) tensor) -> (3, size, size) tensor."""
     if isinstance(image, torch.Tensor):

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter, ImageOps
 
+from .data import pil_to_tensor, tensor_to_pil
 from .evaluation import recall_at_k
 
 WHITE = (255, 255, 255)
@@ -76,19 +77,27 @@ TRANSFORMS: dict[str, Callable[[Image.Image, int], Image.Image]] = {
 }
 
 
-def _to_pil(image: torch.Tensor) -> Image.Image:
-    return Image.fromarray((image.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy())
-
-
-def _to_tensor(image: Image.Image) -> torch.Tensor:
-    return torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1)
-
-
 def robustness_suite(images: torch.Tensor, transforms: Mapping[str, Callable] = TRANSFORMS) -> dict[str, torch.Tensor]:
     """{transform name: (N, 3, S, S) float copies}, copy i made from image i (the row it must find)."""
-    originals = [_to_pil(im) for im in images]
-    return {name: torch.stack([_to_tensor(fn(im, i)) for i, im in enumerate(originals)]).float() / 255
-            for name, fn in transforms.items()}
+    originals = [tensor_to_pil(im) for im in images]
+    return {name: torch.stack([pil_to_tensor(fn(im, i)) for i, im in enumerate(originals)]) for name, fn in transforms.items()}
+
+
+def suite_recall(
+    collection: np.ndarray,
+    embed: Callable[[torch.Tensor], np.ndarray],
+    suite: Mapping[str, torch.Tensor],
+    targets: np.ndarray,
+    ks: tuple[int, ...] = (1, 5),
+    metric: str = "cosine",
+) -> dict[str, float]:
+    """{"<transform> R@k": ..., "mean R@1": ...}: each transform's copies, embedded, searched among ``collection``."""
+    row = {}
+    for transform, copies in suite.items():
+        for k, value in recall_at_k(collection, embed(copies), targets, ks, metric).items():
+            row[f"{transform} {k}"] = value
+    row["mean R@1"] = float(np.mean([row[f"{t} R@1"] for t in suite]))
+    return row
 
 
 def robustness_table(
@@ -110,13 +119,5 @@ def robustness_table(
     targets = np.arange(len(first)) if targets is None else np.asarray(targets)
     if len(targets) != len(first):
         raise ValueError(f"{len(targets)} targets for {len(first)} copies per transform")
-    rows = []
-    for name, embed in embedders.items():
-        collection = embed(images)
-        row: dict[str, float | str] = {"embedding": name}
-        for transform, copies in suite.items():
-            for k, value in recall_at_k(collection, embed(copies), targets, ks, metric).items():
-                row[f"{transform} {k}"] = value
-        row["mean R@1"] = float(np.mean([row[f"{t} R@1"] for t in suite]))
-        rows.append(row)
-    return rows
+    return [{"embedding": name, **suite_recall(embed(images), embed, suite, targets, ks, metric)}
+            for name, embed in embedders.items()]

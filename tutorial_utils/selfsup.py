@@ -54,23 +54,27 @@ class SelfSupervisedEmbedder(nn.Module):
         pooled = {"avg": lambda: centred.mean(dim=(2, 3)), "flatten": lambda: centred.flatten(1)}
         return torch.cat([F.normalize(pooled[p](), dim=1) for p in self.pooling], dim=1)
 
+    def part_widths(self) -> dict[str, int]:
+        """Each part's number of values, in output order: C for ``avg``, C * H * W for ``flatten``, bins^3 for the histogram."""
+        width = {"avg": self.feature_mean.shape[0], "flatten": self.feature_mean.numel()}  # the map the mean was taken of
+        parts = {p: width[p] for p in self.pooling}
+        return parts | ({"histogram": self.bins**3} if self.histogram_weight else {})
+
     @property
     def embedding_dim(self) -> int:
-        """Values per embedding: C for ``avg``, C * H * W for ``flatten``, bins^3 for the histogram."""
-        width = {"avg": self.feature_mean.shape[0], "flatten": self.feature_mean.numel()}
-        return sum(width[p] for p in self.pooling) + (self.bins**3 if self.histogram_weight else 0)
+        """Values per embedding: the sum of :meth:`part_widths`."""
+        return sum(self.part_widths().values())
 
     def split(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """The columns of each part of embeddings this embedder made: {"avg": ..., "flatten": ..., "histogram": ...}.
 
         Each part is already of length 1, so parts can be compared alone or recombined without encoding again.
         """
-        width = {"avg": self.feature_mean.shape[0], "flatten": self.feature_mean.numel()}  # the map the mean was taken of
-        names = list(self.pooling) + (["histogram"] if self.histogram_weight else [])
-        ends = np.cumsum([width.get(name, self.bins**3) for name in names])
-        if rows.shape[1] != ends[-1]:
-            raise ValueError(f"rows have {rows.shape[1]} values; this embedder makes {ends[-1]}")
-        return {name: rows[:, end - w:end] for name, end, w in zip(names, ends, np.diff(ends, prepend=0))}
+        widths = self.part_widths()
+        if rows.shape[1] != sum(widths.values()):
+            raise ValueError(f"rows have {rows.shape[1]} values; this embedder makes {sum(widths.values())}")
+        ends = np.cumsum(list(widths.values()))
+        return {name: rows[:, end - width:end] for (name, width), end in zip(widths.items(), ends)}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         learned = self.features(x)

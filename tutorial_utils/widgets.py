@@ -25,7 +25,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .data import ImageReadError, decode_image, load_rgb, pil_to_tensor
+from .data import ImageReadError, decode_image, load_rgb, pil_to_tensor, tensor_to_pil
 from .embeddings import pool_features
 
 if TYPE_CHECKING:  # annotations only: notebook 03 imports this module, and search imports scikit-learn (~1.5 s)
@@ -38,8 +38,7 @@ MAX_UPLOAD_BYTES = 50_000_000  # an upload bigger than this is refused before it
 def png_bytes(image: Image.Image | torch.Tensor, scale: int = 1) -> bytes:
     """An RGB picture (PIL image, or a (3, H, W) tensor in [0, 1]) as PNG bytes, enlarged ``scale`` times."""
     if isinstance(image, torch.Tensor):
-        array = (image.detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-        image = Image.fromarray(array, mode="RGB")
+        image = tensor_to_pil(image)
     if scale != 1:
         image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
     buffer = io.BytesIO()
