@@ -44,7 +44,7 @@ from tutorial_utils.checkpoints import load_checkpoint, save_checkpoint  # noqa:
 from tutorial_utils.data import FolderDataset  # noqa: E402
 from tutorial_utils.embeddings import EmbeddingIndex, create_embeddings  # noqa: E402
 from tutorial_utils.models import ModelConfig, build_models  # noqa: E402
-from tutorial_utils.pipeline import DEFAULT_DATA, DEFAULT_RUN, ensure_trained, index_folder  # noqa: E402
+from tutorial_utils.pipeline import DEFAULT_DATA, REFERENCE_CHECKPOINT, index_folder  # noqa: E402
 from tutorial_utils.scale import make_vectors, median_times, recall_curve  # noqa: E402
 from tutorial_utils.search import SimilarityIndex  # noqa: E402
 from tutorial_utils.training import make_adam, make_loaders, train_step, val_step  # noqa: E402
@@ -168,9 +168,8 @@ def available_backends() -> list[str]:
 
 
 def real_embeddings(pooling: str) -> np.ndarray:
-    """Embeddings of the 1,911 emoji by the lesson's trained encoder (trained first if runs/lesson has none)."""
-    checkpoint = ensure_trained(DEFAULT_RUN)
-    encoder, _, config, _ = load_checkpoint(checkpoint)
+    """Embeddings of the 1,911 emoji by the lesson's reference encoder (data/pretrained/autoencoder.pt)."""
+    encoder, _, config, _ = load_checkpoint(REFERENCE_CHECKPOINT)
     dataset = FolderDataset(DEFAULT_DATA, image_size=config.image_size)
     return create_embeddings(encoder, DataLoader(dataset, batch_size=128), "cpu", pooling=pooling)
 

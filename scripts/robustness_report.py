@@ -25,7 +25,7 @@ from tutorial_utils.benchmark import encode_images, table_rows  # noqa: E402
 from tutorial_utils.checkpoints import load_checkpoint  # noqa: E402
 from tutorial_utils.data import FolderDataset  # noqa: E402
 from tutorial_utils.notebook import format_table  # noqa: E402
-from tutorial_utils.pipeline import DEFAULT_DATA, ensure_trained  # noqa: E402
+from tutorial_utils.pipeline import DEFAULT_DATA, REFERENCE_CHECKPOINT  # noqa: E402
 from tutorial_utils.robustness import robustness_suite, robustness_table  # noqa: E402
 from tutorial_utils.selfsup import SHIPPED_CHECKPOINT  # noqa: E402
 
@@ -33,11 +33,11 @@ from tutorial_utils.selfsup import SHIPPED_CHECKPOINT  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--autoencoder", type=Path, default=None,
-                        help="the lesson's checkpoint (default: runs/lesson/best.pt, trained first if missing)")
+                        help="an autoencoder checkpoint (default: the shipped data/pretrained/autoencoder.pt)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "robustness.json")
     args = parser.parse_args()
     images = stack_images(FolderDataset(DEFAULT_DATA, image_size=64))
-    autoencoder, _, _, _ = load_checkpoint(args.autoencoder or ensure_trained(ROOT / "runs" / "lesson"))
+    autoencoder, _, _, _ = load_checkpoint(args.autoencoder or REFERENCE_CHECKPOINT)
     simclr, _, _, _ = load_checkpoint(SHIPPED_CHECKPOINT)
     shipped = lru_cache(maxsize=None)(lambda x: encode_images(simclr, x))
     embed = {

@@ -1,8 +1,9 @@
-"""`make run`: execute every lesson notebook in order, each in a fresh kernel, into one output folder.
+"""`make run`: execute every lesson notebook, each in a fresh kernel, into one output folder.
 
-Notebooks 01-04 run one after the other with every core (03 trains the model, 04 builds the index that the
-later ones read). The later notebooks only read those, so they run two at a time, one thread each, longest
-first: on a 2-core CPU two one-thread kernels get more done than one kernel with two threads (1.45x).
+No notebook waits for another: notebook 03 trains the lesson's model into the run folder, while 04-09 compute
+from the shipped reference model (``data/pretrained/autoencoder.pt``, the same recipe trained once), each
+building the index it needs when it is missing. So they all run two at a time, one thread each, longest first:
+on a 2-core CPU two one-thread kernels get more done than one kernel with two threads.
 
 Writes RUN_DIR/notebooks/NN_name.ipynb (executed) and .html, plus the checkpoints, index and PNG figures
 that the notebooks save into RUN_DIR, then prints a summary. With --update-stored, the executed outputs
@@ -26,10 +27,9 @@ from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-FIRST = ("01_", "02_", "03_", "04_")  # run in order, all cores: they make the model and index the rest read
-# rough one-thread seconds on a 2-core laptop CPU, only to start the longest first; unknown ones count 20 s
-EXPECTED_SECONDS = {"09_self_supervised.ipynb": 95, "06_evaluation.ipynb": 70, "07_beyond_autoencoders.ipynb": 50,
-                    "08_scaling_up.ipynb": 40}
+# rough one-thread seconds on a 2-core CPU, only to start the longest first; unknown ones count 20 s
+EXPECTED_SECONDS = {"09_self_supervised.ipynb": 95, "06_evaluation.ipynb": 70, "03_training.ipynb": 70,
+                    "07_beyond_autoencoders.ipynb": 50, "08_scaling_up.ipynb": 40}
 
 
 def execute(path: Path, log: Path, timeout: int = 900) -> tuple[nbformat.NotebookNode, float]:
@@ -67,20 +67,13 @@ def _execute_one(path: Path, log: Path) -> tuple[nbformat.NotebookNode, float]:
 
 
 def execute_all(paths: list[Path], out: Path) -> dict[Path, tuple[nbformat.NotebookNode, float]]:
-    """Run ``paths``: the FIRST ones in order with every core, then the rest two at a time, longest first."""
-    results = {}
-    first = [p for p in paths if p.parent == NOTEBOOKS and p.name.startswith(FIRST)]
-    for path in first:
-        results[path] = _execute_one(path, out / f"{path.stem}.kernel.log")
-    rest = sorted((p for p in paths if p not in first), key=lambda p: -EXPECTED_SECONDS.get(p.name, 20))
-    if len(rest) > 1 and (os.cpu_count() or 1) > 1:
+    """Run ``paths`` two at a time, one thread each, longest first (one at a time on a 1-core machine)."""
+    ordered = sorted(paths, key=lambda p: -EXPECTED_SECONDS.get(p.name, 20))
+    if len(ordered) > 1 and (os.cpu_count() or 1) > 1:
         with ProcessPoolExecutor(max_workers=2, initializer=_one_thread) as pool:
-            futures = {p: pool.submit(_execute_one, p, out / f"{p.stem}.kernel.log") for p in rest}
-            results.update({p: f.result() for p, f in futures.items()})
-    else:
-        for path in rest:
-            results[path] = _execute_one(path, out / f"{path.stem}.kernel.log")
-    return results
+            futures = {p: pool.submit(_execute_one, p, out / f"{p.stem}.kernel.log") for p in ordered}
+            return {p: f.result() for p, f in futures.items()}
+    return {p: _execute_one(p, out / f"{p.stem}.kernel.log") for p in ordered}
 
 
 def main() -> None:
@@ -90,8 +83,7 @@ def main() -> None:
                         help="write outputs back into notebooks/ (lesson and solutions) instead of RUN_DIR")
     parser.add_argument("--with-solutions", action="store_true", help="run the solution notebooks too")
     parser.add_argument("--no-html", action="store_true", help="write only the executed .ipynb files")
-    parser.add_argument("--only", metavar="GLOB", help="run only the notebooks whose file name matches, reusing "
-                        "the run folder's model and index (e.g. '05_*')")
+    parser.add_argument("--only", metavar="GLOB", help="run only the notebooks whose file name matches (e.g. '05_*')")
     args = parser.parse_args()
     run_dir = args.run_dir.resolve()
     os.environ["TUTORIAL_RUN_DIR"] = str(run_dir)  # the kernels inherit it: every notebook shares this run

@@ -165,3 +165,56 @@ def test_the_encoder_gets_every_core_once_the_readers_wait():
         balance.update(64)
         assert torch.get_num_threads() == balance.all
     assert torch.get_num_threads() == before
+
+
+def _hold_lock(path: Path, events: Path, seconds: float) -> None:
+    from tutorial_utils.files import file_lock
+
+    with file_lock(path):
+        with events.open("a") as f:
+            f.write("child holds\n")
+        import time
+
+        time.sleep(seconds)
+        with events.open("a") as f:
+            f.write("child releases\n")
+
+
+@pytest.mark.skipif(indexing.sys.platform == "win32", reason="advisory file locks are POSIX only")
+def test_a_second_process_waits_for_the_lock(tmp_path: Path):
+    import multiprocessing
+    import time
+
+    from tutorial_utils.files import file_lock
+
+    lock, events = tmp_path / ".index.json.lock", tmp_path / "events.txt"
+    child = multiprocessing.get_context("spawn").Process(target=_hold_lock, args=(lock, events, 1.0))
+    child.start()
+    deadline = time.monotonic() + 60
+    while not (events.is_file() and "child holds" in events.read_text()):
+        assert time.monotonic() < deadline and child.is_alive(), "the child never took the lock"
+        time.sleep(0.02)
+    with file_lock(lock):
+        with events.open("a") as f:
+            f.write("parent holds\n")
+    child.join(30)
+    assert events.read_text().splitlines() == ["child holds", "child releases", "parent holds"]
+
+
+def test_build_index_holds_a_lock_beside_the_index(image_folder: Path, checkpoint: Path, tmp_path: Path,
+                                                   monkeypatch):
+    from contextlib import contextmanager
+
+    held: list[str] = []
+    real = indexing.file_lock
+
+    @contextmanager
+    def recording(path):
+        with real(path):
+            held.append(Path(path).name)
+            yield
+            held.append("released")
+
+    monkeypatch.setattr(indexing, "file_lock", recording)
+    built = build_index(image_folder, checkpoint, tmp_path / "index.json", device="cpu", num_workers=0)
+    assert held == [".index.json.lock", "released"] and len(built.files) == 12

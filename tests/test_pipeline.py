@@ -7,8 +7,8 @@ from tutorial_utils.models import ModelConfig
 from tutorial_utils.pipeline import (
     REPO_ROOT,
     TrainSettings,
+    REFERENCE_CHECKPOINT,
     ensure_index,
-    ensure_trained,
     lesson_run_dir,
     load_history,
     relative,
@@ -45,13 +45,44 @@ def test_ensure_index_builds_reuses_and_rebuilds(image_folder: Path, tmp_path: P
     run = tmp_path / "run"
     settings = TrainSettings(epochs=1, batch_size=4)
     train_folder(image_folder, run, CONFIG, settings, progress=False, verbose=False)
-    assert ensure_trained(run, image_folder) == run / "best.pt"
-    first = ensure_index(run, image_folder)
+    first = ensure_index(run, run / "best.pt", image_folder)
     assert len(first.files) == 12 and (run / "index.json").is_file()
     stamp = (run / "index.json").stat().st_mtime_ns
-    ensure_index(run, image_folder)
+    ensure_index(run, run / "best.pt", image_folder)
     assert (run / "index.json").stat().st_mtime_ns == stamp  # fresh index reused
     distinct_image(50).save(image_folder / "new.png")
-    rebuilt = ensure_index(run, image_folder)
+    rebuilt = ensure_index(run, run / "best.pt", image_folder)
     assert len(rebuilt.files) == 13  # stale index rebuilt
     assert EmbeddingIndex.load(run / "index.json").files == rebuilt.files
+    avg = ensure_index(run, run / "best.pt", image_folder, pooling="avg")
+    assert avg.meta["pooling"] == "avg" and avg.embeddings.shape == (13, 256)  # another pooling: rebuilt
+
+
+def test_ensure_index_rebuilds_for_another_checkpoint(image_folder: Path, tmp_path: Path):
+    for name, seed in (("a", 0), ("b", 1)):
+        train_folder(image_folder, tmp_path / name, CONFIG, TrainSettings(epochs=1, batch_size=4, seed=seed),
+                     progress=False, verbose=False)
+    run = tmp_path / "run"
+    a = ensure_index(run, tmp_path / "a" / "best.pt", image_folder)
+    b = ensure_index(run, tmp_path / "b" / "best.pt", image_folder)
+    assert a.meta["checkpoint_sha1"] != b.meta["checkpoint_sha1"]
+    assert EmbeddingIndex.load(run / "index.json").meta["checkpoint_sha1"] == b.meta["checkpoint_sha1"]
+
+
+def test_the_reference_checkpoint_is_notebook_03s_recipe():
+    """The shipped model loads on a fresh clone and was made with the defaults notebook 03 trains with."""
+    import json
+    from dataclasses import asdict
+
+    from tutorial_utils.checkpoints import load_checkpoint
+
+    encoder, decoder, config, state = load_checkpoint(REFERENCE_CHECKPOINT)
+    assert decoder is not None and config == ModelConfig(image_size=64)
+    record = json.loads(REFERENCE_CHECKPOINT.with_suffix(".json").read_text())
+    assert record["settings"] == asdict(TrainSettings()) and record["config"] == config.to_dict()
+    assert state["meta"] == record and "optimizer" not in state  # weights and their record, nothing to resume
+    history = state["history"]
+    assert len(history["val_loss"]) == TrainSettings().epochs
+    assert state["val_loss"] == history["best_val_loss"] == min(history["val_loss"]) == record["best_val_loss"]
+    log = (REFERENCE_CHECKPOINT.parent / "autoencoder-log.jsonl").read_text().splitlines()
+    assert [json.loads(line)["val_mse"] for line in log] == history["val_loss"]

@@ -1,11 +1,18 @@
-"""Write files atomically, so a crash or Ctrl-C never leaves a half-written checkpoint or index."""
+"""Write files atomically, so a crash or Ctrl-C never leaves a half-written checkpoint or index; lock a file
+that two processes could build at once."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; two notebooks there run one after the other
+    fcntl = None
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
@@ -25,3 +32,22 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+@contextmanager
+def file_lock(path: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) while the block runs; others wait for it.
+
+    Two notebooks that run side by side and need the same index build it one after the other, never both at once
+    into the same files. The lock goes with the process, so a killed build never leaves it held.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)

@@ -32,7 +32,7 @@ from .checkpoints import load_checkpoint
 from .data import MAX_PIXELS, ImageReadError, list_image_files, read_bytes, report_skipped, rgb_pixels, vanished
 from .distributed import barrier, process_group_info
 from .embeddings import EmbeddingIndex, commit_manifest, embeddings_file, file_digest, new_build_id, pool_features
-from .files import atomic_write
+from .files import atomic_write, file_lock
 from .models import channels_last
 
 SAVE_EVERY_S = 5.0  # progress is flushed to disk at most this often: what a kill can cost, in seconds of work
@@ -166,7 +166,17 @@ def build_index(
     """Embed every image under ``data`` and save the index (manifest ``index_path`` + rows ``.npy``).
 
     Unreadable files are skipped and logged one line each; an interrupted build resumes on the next call.
+    Two processes that build the same index (not torchrun's ranks, which share the work) take turns.
     """
+    args = (data, checkpoint, index_path, pooling, batch_size, device, num_workers, progress, max_pixels)
+    if process_group_info()[1] > 1:
+        return _build_index(*args)
+    with file_lock(Path(index_path).with_name(f".{Path(index_path).name}.lock")):
+        return _build_index(*args)
+
+
+def _build_index(data, checkpoint, index_path, pooling, batch_size, device, num_workers, progress, max_pixels
+                 ) -> EmbeddingIndex:
     from .training import pick_device
 
     rank, world = process_group_info()

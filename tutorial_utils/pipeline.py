@@ -1,7 +1,8 @@
 """The lesson's steps end to end on one folder: train, then index. Used by the CLI and the notebooks.
 
-Each step writes into a run folder (``best.pt``, ``last.pt``, ``index.json`` + its ``.npy``, ``history.json``)
-and can reuse what an earlier run left there, so every notebook can start in a fresh kernel.
+Each step writes into a run folder (``best.pt``, ``last.pt``, ``index.json`` + its ``.npy``, ``history.json``).
+Notebooks 04-09 index with the shipped reference model (``REFERENCE_CHECKPOINT``, notebook 03's recipe trained
+once) unless told otherwise, so their outputs do not depend on a training run of the moment.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO_ROOT / "data" / "emoji" / "images"
 DEFAULT_LABELS = REPO_ROOT / "data" / "emoji" / "labels.csv"
 DEFAULT_QUERIES = REPO_ROOT / "data" / "emoji-queries" / "images"
+# notebook 03's model, trained once by scripts/train_reference.py: what notebooks 04-09 compute from
+REFERENCE_CHECKPOINT = REPO_ROOT / "data" / "pretrained" / "autoencoder.pt"
 DEFAULT_RUN = REPO_ROOT / "runs" / "lesson"  # the notebooks and make run
 CLI_RUN = REPO_ROOT / "runs" / "cli"  # the command line, so a user's own model never replaces the lesson's
 INDEX_FILE = "index.json"
@@ -110,23 +113,16 @@ def relative(path: str | os.PathLike) -> str:
         return path.as_posix()
 
 
-def ensure_trained(run_dir: str | os.PathLike, data: str | os.PathLike = DEFAULT_DATA,
-                   config: ModelConfig = ModelConfig(), settings: TrainSettings = TrainSettings()) -> Path:
-    """The run's best checkpoint; trains it first (same seed, same result) when an earlier notebook did not."""
-    checkpoint = Path(run_dir) / BEST_CHECKPOINT
-    if not checkpoint.is_file() or not (Path(run_dir) / HISTORY_FILE).is_file():
-        train_folder(data, run_dir, config, settings, progress=False, verbose=False)
-    return checkpoint
-
-
-def ensure_index(run_dir: str | os.PathLike, data: str | os.PathLike = DEFAULT_DATA) -> EmbeddingIndex:
-    """The run's index, rebuilt when missing, stale, or made with another checkpoint than the run's best."""
-    checkpoint = ensure_trained(run_dir, data)
-    path = Path(run_dir) / INDEX_FILE
+def ensure_index(run_dir: str | os.PathLike, checkpoint: str | os.PathLike = REFERENCE_CHECKPOINT,
+                 data: str | os.PathLike = DEFAULT_DATA, name: str = INDEX_FILE, pooling: str = "flatten"
+                 ) -> EmbeddingIndex:
+    """``run_dir/name``: the index of ``data`` under ``checkpoint``, rebuilt when missing, stale or made with
+    another checkpoint or pooling, so every notebook can start in a fresh kernel."""
+    path = Path(run_dir) / name
     try:
         index = EmbeddingIndex.load(path, root=Path(data).resolve())
-        if index.meta.get("checkpoint_sha1") == file_digest(checkpoint):
+        if index.meta.get("checkpoint_sha1") == file_digest(checkpoint) and index.meta.get("pooling") == pooling:
             return index
     except (FileNotFoundError, StaleIndexError):
         pass
-    return index_folder(data, checkpoint, path)
+    return index_folder(data, checkpoint, path, pooling=pooling)
