@@ -4,12 +4,15 @@ Float results depend on the thread count and on the CPU kernels that oneDNN, ATe
 A learner's laptop differs from the machine that stored the outputs in exactly these ways, so this script
 imitates it on one machine with environment variables:
 
-    measure  execute every notebook (lessons and solutions) under each condition, then report, cell by cell,
-             whether the outputs are identical, differ only in numbers (largest absolute and relative spread),
-             or differ in words; and whether each cell passes its tolerance tag (tests/nbval_tolerance.py).
-             The tolerances are set from the largest spreads this prints.
+    audit    execute every notebook and solution under the four conditions of AUDIT (make test's own process
+             layout; one notebook at a time with 2 threads; 1 thread with oneDNN limited to SSE4.1; generic
+             kernels), then report each compared cell as identical, within tolerance (its spread as a fraction
+             of the tolerance) or failing, and check the margin rule: no tagged cell uses more than half its
+             tolerance. Writes notebooks/stability.json and notebooks/stability.md.
+    measure  the same comparison for any conditions of CONDITIONS, notebooks two at a time.
     pytest   run the notebook tests (nbval, with the tolerance extension) under one condition: what CI runs.
 
+    .venv/bin/python scripts/check_portability.py audit
     .venv/bin/python scripts/check_portability.py measure --conditions threads-1 onednn-sse41
     .venv/bin/python scripts/check_portability.py pytest --condition threads-1+sse41
 """
@@ -27,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.nbval_tolerance import cell_tolerance, compare_text, number_spread  # noqa: E402
+from tests.nbval_tolerance import cell_tolerance, compare_text, number_spread, tolerance_fraction  # noqa: E402
 
 CONDITIONS: dict[str, dict[str, str]] = {
     "threads-1": {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
@@ -39,6 +42,15 @@ CONDITIONS: dict[str, dict[str, str]] = {
                         "OPENBLAS_CORETYPE": "Nehalem", "ONEDNN_MAX_CPU_ISA": "AVX"},
 }
 OUT = ROOT / "runs" / "portability"
+MARGIN = 0.5  # a tagged cell may use at most this fraction of its tolerance under any condition
+# (name, environment, layout): "groups" = scripts/run_tests.py's processes, all at once, one thread each;
+# "sequential" = one notebook after the other; "pairs" = two at a time, one thread each (make run)
+AUDIT: list[tuple[str, dict[str, str], str]] = [
+    ("make-test-layout", {"OMP_NUM_THREADS": "1"}, "groups"),
+    ("sequential-2-threads", {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}, "sequential"),
+    ("threads-1+sse41", CONDITIONS["threads-1+sse41"], "pairs"),
+    ("generic-kernels", CONDITIONS["generic-kernels"], "pairs"),
+]
 
 
 def _sanitizer():
@@ -67,67 +79,164 @@ def cell_texts(cell) -> list[tuple[str, str]]:
 
 
 def compare_notebook(stored_path: Path, run_path: Path, sanitize) -> list[dict]:
-    """One row per code cell with output: its tag, and how the run's text differs from the stored text."""
+    """One row per code cell: how nbval compares it (exact, tolerance-<class>, ignored) and how the run's
+    text differs from the stored text (identical, numbers with their spreads, words, structure)."""
     import nbformat
 
     stored = [c for c in nbformat.read(stored_path, as_version=4).cells if c.cell_type == "code"]
     run = [c for c in nbformat.read(run_path, as_version=4).cells if c.cell_type == "code"]
+    if len(stored) != len(run):
+        raise ValueError(f"{run_path}: {len(run)} code cells, the stored notebook has {len(stored)}")
     rows = []
     for i, (a, b) in enumerate(zip(stored, run)):
-        if "NBVAL_IGNORE_OUTPUT" in a.source or not cell_texts(a):
-            continue
         tags = list(a.metadata.get("tags", []))
         tol = cell_tolerance(tags)
-        ta, tb = cell_texts(a), cell_texts(b)
         row = {"notebook": stored_path.relative_to(ROOT).as_posix(), "cell": i,
                "tag": next((t for t in tags if t.startswith("tolerance-")), "exact")}
-        if [k for k, _ in ta] != [k for k, _ in tb]:
-            row.update(status="structure", detail=f"outputs {[k for k, _ in ta]} vs {[k for k, _ in tb]}", passes=False)
-            rows.append(row)
+        if "NBVAL_IGNORE_OUTPUT" in a.source:
+            rows.append({**row, "tag": "ignored", "status": "ignored", "passes": True})
             continue
-        abs_spread = rel_spread = 0.0
-        problem = None
-        for (_, x), (_, y) in zip(ta, tb):
-            x, y = sanitize(x), sanitize(y)
-            if x == y:
-                continue
-            spread = number_spread(x, y)
-            if isinstance(spread, str):
-                problem = spread
-                break
-            abs_spread, rel_spread = max(abs_spread, spread[0]), max(rel_spread, spread[1])
-        passes = all(sanitize(x) == sanitize(y) or (tol is not None and compare_text(sanitize(x), sanitize(y), tol) is None)
-                     for (_, x), (_, y) in zip(ta, tb))
-        if problem:
-            row.update(status="words", detail=problem, passes=passes)
-        elif abs_spread == rel_spread == 0.0:
-            row.update(status="identical", passes=True)
-        else:
-            row.update(status="numbers", abs=abs_spread, rel=rel_spread, passes=passes)
+        ta, tb = cell_texts(a), cell_texts(b)
+        if [k for k, _ in ta] != [k for k, _ in tb]:
+            rows.append({**row, "status": "structure", "passes": False,
+                         "detail": f"outputs {[k for k, _ in ta]} vs {[k for k, _ in tb]}"})
+            continue
+        pairs = [(sanitize(x), sanitize(y)) for (_, x), (_, y) in zip(ta, tb)]
+        moved = [(x, y) for x, y in pairs if x != y]
+        if not moved:
+            rows.append({**row, "status": "identical", "passes": True, "fraction": 0.0})
+            continue
+        spreads = [number_spread(x, y) for x, y in moved]
+        words = next((sp for sp in spreads if isinstance(sp, str)), None)
+        if words is not None:
+            rows.append({**row, "status": "words", "detail": words, "passes": False})
+            continue
+        row.update(status="numbers", abs=max(sp[0] for sp in spreads), rel=max(sp[1] for sp in spreads))
+        if tol is None:
+            rows.append({**row, "passes": False, "detail": "numbers moved in an exactly compared cell"})
+            continue
+        reasons = [why for x, y in moved if (why := compare_text(x, y, tol)) is not None]
+        row.update(fraction=max(tolerance_fraction(x, y, tol) for x, y in moved), passes=not reasons)
+        if reasons:
+            row["detail"] = reasons[0]
         rows.append(row)
+    return rows
+
+
+def _notebooks() -> list[Path]:
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + \
+        sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _execute(name: str, extra_env: dict[str, str], layout: str) -> Path:
+    """Execute every notebook and solution under one condition into OUT/name; return that folder."""
+    import importlib.util
+    import shutil
+    import time
+
+    run_dir = OUT / name
+    shutil.rmtree(run_dir, ignore_errors=True)
+    env = {**os.environ, **extra_env, "TUTORIAL_DEVICE": "cpu"}
+    lesson = [sys.executable, str(ROOT / "scripts" / "run_lesson.py"), "--no-html"]
+    rel = [p.relative_to(ROOT).as_posix() for p in _notebooks()]
+    if layout == "groups":
+        spec = importlib.util.spec_from_file_location("run_tests", ROOT / "scripts" / "run_tests.py")
+        run_tests = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(run_tests)
+        jobs = {group: [p for p in paths if p.endswith(".ipynb")] for group, paths in run_tests.groups().items()}
+        commands = [lesson + ["--run-dir", str(run_dir / group), "--jobs", "1", "--notebooks", *paths]
+                    for group, paths in jobs.items() if paths]
+    else:
+        commands = [lesson + ["--run-dir", str(run_dir), "--jobs", "1" if layout == "sequential" else "2",
+                              "--notebooks", *rel]]
+    print(f"== {name} ({layout}): {' '.join(f'{k}={v}' for k, v in extra_env.items())}", flush=True)
+    start = time.perf_counter()
+    procs = [subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL) for cmd in commands]
+    if any([proc.wait() != 0 for proc in procs]):
+        raise RuntimeError(f"{name}: a notebook failed to execute (see the kernel logs under {run_dir})")
+    print(f"   executed in {time.perf_counter() - start:.0f} s", flush=True)
+    return run_dir
+
+
+def _compare_all(run_dir: Path) -> list[dict]:
+    sanitize = _sanitizer()
+    rows = []
+    for stored in _notebooks():
+        (executed,) = run_dir.rglob(f"notebooks/{stored.name}")
+        rows += compare_notebook(stored, executed, sanitize)
     return rows
 
 
 def measure(conditions: list[str]) -> int:
     """Execute all notebooks under each condition and print the per-cell comparison with the stored outputs."""
-    sanitize = _sanitizer()
-    report: dict[str, list[dict]] = {}
-    for name in conditions:
-        run_dir = OUT / name
-        env = {**os.environ, **CONDITIONS[name], "TUTORIAL_DEVICE": "cpu"}
-        print(f"== {name}: {' '.join(f'{k}={v}' for k, v in CONDITIONS[name].items())}", flush=True)
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "run_lesson.py"), "--run-dir", str(run_dir),
-                        "--with-solutions", "--no-html"], env=env, check=True)
-        rows = []
-        for stored in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + \
-                sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb")):
-            rows += compare_notebook(stored, run_dir / "notebooks" / stored.name, sanitize)
-        report[name] = rows
+    report = {name: _compare_all(_execute(name, CONDITIONS[name], "pairs")) for name in conditions}
     print_report(report)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "report.json").write_text(json.dumps(report, indent=1))
     print(f"\nfull report: {(OUT / 'report.json').relative_to(ROOT)}")
     return 0 if all(r["passes"] for rows in report.values() for r in rows) else 1
+
+
+def audit(names: list[str]) -> int:
+    """The four conditions of AUDIT (or the named ones), the margin rule, and the committed report."""
+    chosen = [c for c in AUDIT if c[0] in names]
+    report = {name: _compare_all(_execute(name, env, layout)) for name, env, layout in chosen}
+    print_report(report)
+    text, ok = stability_markdown(report, {name: (env, layout) for name, env, layout in chosen})
+    (ROOT / "notebooks" / "stability.json").write_text(json.dumps(report, indent=1) + "\n")
+    (ROOT / "notebooks" / "stability.md").write_text(text)
+    print(f"\nwritten: notebooks/stability.md, notebooks/stability.json; margin rule {'met' if ok else 'BROKEN'}")
+    return 0 if ok else 1
+
+
+LAYOUTS = {"groups": "`make test`'s processes, all at once", "sequential": "one notebook at a time",
+           "pairs": "two notebooks at a time, one thread each"}
+
+
+def stability_markdown(report: dict[str, list[dict]], how: dict[str, tuple[dict[str, str], str]]) -> tuple[str, bool]:
+    """The committed report: the conditions, the counts, every tagged cell's worst fraction; and the verdict."""
+    names = list(report)
+    first = report[names[0]]
+    tagged_rows = [i for i, r in enumerate(first) if r["tag"].startswith("tolerance-")]
+    kinds = {k: sum(r["tag"] == k for r in first) for k in ("exact", "ignored")}
+    lines = ["# Stability audit of the stored outputs", "",
+             "Made by `python scripts/check_portability.py audit`: every notebook and solution executed under each",
+             "condition on one machine, each code cell compared with its stored output by the rule nbval uses.",
+             f"Margin rule: no `tolerance-` cell uses more than {MARGIN:.0%} of its tolerance under any condition.", "",
+             "| condition | layout | environment |", "|---|---|---|"]
+    for name in names:
+        env, layout = how[name]
+        lines.append(f"| {name} | {LAYOUTS[layout]} | {' '.join(f'`{k}={v}`' for k, v in env.items())} |")
+    lines += ["", f"**Cells:** {len(first)} code cells in {len({r['notebook'] for r in first})} notebooks: "
+              f"{kinds['exact']} compared exactly, {len(tagged_rows)} with a tolerance, {kinds['ignored']} ignored.", "",
+              "| condition | exact: identical | exact: failing | tolerance: identical | tolerance: within | "
+              "tolerance: failing | largest fraction used |", "|---|---|---|---|---|---|---|"]
+    ok = True
+    for name, rows in report.items():
+        exact = [r for r in rows if r["tag"] == "exact"]
+        tagged = [rows[i] for i in tagged_rows]
+        worst = max((r.get("fraction", 0.0) for r in tagged if r["passes"]), default=0.0)
+        lines.append(f"| {name} | {sum(r['status'] == 'identical' for r in exact)} | {sum(not r['passes'] for r in exact)} | "
+                     f"{sum(r['status'] == 'identical' for r in tagged)} | "
+                     f"{sum(r['passes'] and r['status'] != 'identical' for r in tagged)} | "
+                     f"{sum(not r['passes'] for r in tagged)} | {worst:.2f} |")
+        ok = ok and all(r["passes"] for r in rows)
+    lines += ["", "Each tagged cell, as the fraction of its tolerance it used (0 = identical to the stored output):", "",
+              "| notebook | cell | tag | " + " | ".join(names) + " | largest | margin |",
+              "|---|---|---|" + "---|" * len(names) + "---|---|"]
+    for i in tagged_rows:
+        cells = [report[n][i] for n in names]
+        shown = [f"{c['fraction']:.2f}" if c["passes"] else f"fails: {c.get('detail', c['status'])}" for c in cells]
+        largest = max(c["fraction"] if c["passes"] else float("inf") for c in cells)
+        ok = ok and largest <= MARGIN
+        lines.append(f"| {first[i]['notebook']} | {first[i]['cell']} | {first[i]['tag']} | " + " | ".join(shown)
+                     + f" | {largest:.2f} | {'ok' if largest <= MARGIN else 'TOO CLOSE'} |")
+    failing = [(n, r) for n in names for r in report[n] if r["tag"] == "exact" and not r["passes"]]
+    if failing:
+        lines += ["", "Exactly compared cells that moved:", ""]
+        lines += [f"- {n}: {r['notebook']} cell {r['cell']}: {r.get('detail', r['status'])}" for n, r in failing]
+    lines += ["", f"Verdict: margin rule {'met' if ok else 'NOT met'}.", ""]
+    return "\n".join(lines), ok
 
 
 def print_report(report: dict[str, list[dict]]) -> None:
@@ -137,7 +246,7 @@ def print_report(report: dict[str, list[dict]]) -> None:
     worst: dict[str, tuple[float, float]] = {}
     for name, rows in report.items():
         for r in rows:
-            if r["status"] == "identical":
+            if r["status"] in ("identical", "ignored"):
                 continue
             spread = f"{r.get('abs', 0):9.2g} {r.get('rel', 0):8.2%}" if r["status"] == "numbers" else f"{'-':>9} {'-':>8}"
             verdict = "passes" if r["passes"] else f"FAILS ({r['status']}: {r.get('detail', 'numbers out of tolerance')})"
@@ -149,8 +258,8 @@ def print_report(report: dict[str, list[dict]]) -> None:
     for tag, (a, b) in sorted(worst.items()):
         print(f"  {tag:<20} abs {a:.3g}  rel {b:.2%}")
     for name, rows in report.items():
-        counts = {s: sum(r["status"] == s for r in rows) for s in ("identical", "numbers", "words", "structure")}
-        print(f"{name}: {len(rows)} cells with text output: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+        counts = {s: sum(r["status"] == s for r in rows) for s in ("identical", "numbers", "words", "structure", "ignored")}
+        print(f"{name}: {len(rows)} code cells: " + ", ".join(f"{v} {k}" for k, v in counts.items())
               + f"; {sum(not r['passes'] for r in rows)} would fail")
 
 
@@ -165,11 +274,15 @@ def run_pytest(condition: str, extra: list[str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("audit", help="the four audit conditions, the margin rule, notebooks/stability.md")
+    a.add_argument("--only", nargs="+", choices=[c[0] for c in AUDIT], default=[c[0] for c in AUDIT])
     m = sub.add_parser("measure", help="execute all notebooks per condition and report the spreads")
     m.add_argument("--conditions", nargs="+", choices=sorted(CONDITIONS), default=["threads-1", "onednn-sse41"])
     p = sub.add_parser("pytest", help="run the notebook tests under one condition")
     p.add_argument("--condition", choices=sorted(CONDITIONS), default="threads-1+sse41")
     args, extra = parser.parse_known_args()
+    if args.command == "audit":
+        return audit(args.only)
     if args.command == "measure":
         return measure(args.conditions)
     return run_pytest(args.condition, extra)

@@ -66,11 +66,12 @@ def _execute_one(path: Path, log: Path) -> tuple[nbformat.NotebookNode, float]:
     return execute(path, log)
 
 
-def execute_all(paths: list[Path], out: Path) -> dict[Path, tuple[nbformat.NotebookNode, float]]:
-    """Run ``paths`` two at a time, one thread each, longest first (one at a time on a 1-core machine)."""
+def execute_all(paths: list[Path], out: Path, jobs: int = 2) -> dict[Path, tuple[nbformat.NotebookNode, float]]:
+    """Run ``paths`` ``jobs`` at a time, longest first; side by side, each kernel gets one thread (unless the
+    user set ``OMP_NUM_THREADS``); one at a time, every core."""
     ordered = sorted(paths, key=lambda p: -EXPECTED_SECONDS.get(p.name, 20))
-    if len(ordered) > 1 and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(max_workers=2, initializer=_one_thread) as pool:
+    if jobs > 1 and len(ordered) > 1 and (os.cpu_count() or 1) > 1:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_one_thread) as pool:
             futures = {p: pool.submit(_execute_one, p, out / f"{p.stem}.kernel.log") for p in ordered}
             return {p: f.result() for p, f in futures.items()}
     return {p: _execute_one(p, out / f"{p.stem}.kernel.log") for p in ordered}
@@ -84,10 +85,13 @@ def main() -> None:
     parser.add_argument("--with-solutions", action="store_true", help="run the solution notebooks too")
     parser.add_argument("--no-html", action="store_true", help="write only the executed .ipynb files")
     parser.add_argument("--only", metavar="GLOB", help="run only the notebooks whose file name matches (e.g. '05_*')")
+    parser.add_argument("--notebooks", nargs="+", type=Path, metavar="PATH", help="run exactly these notebooks")
+    parser.add_argument("--jobs", type=int, default=2, choices=(1, 2),
+                        help="notebooks side by side (default 2, one thread each); 1: one after the other")
     args = parser.parse_args()
     run_dir = args.run_dir.resolve()
     os.environ["TUTORIAL_RUN_DIR"] = str(run_dir)  # the kernels inherit it: every notebook shares this run
-    if not args.only:
+    if not (args.only or args.notebooks):
         for stale in ("best.pt", "last.pt", "history.json", "index.npz"):
             (run_dir / stale).unlink(missing_ok=True)  # start clean, so the run repeats the lesson exactly
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -95,11 +99,13 @@ def main() -> None:
         paths += sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
     if args.only:
         paths = [p for p in paths if p.match(args.only)]
+    if args.notebooks:
+        paths = [(ROOT / p).resolve() if not p.is_absolute() else p for p in args.notebooks]
     out = run_dir / "notebooks"
     out.mkdir(parents=True, exist_ok=True)
     timings = []
     total_start = time.perf_counter()
-    results = execute_all(paths, out)
+    results = execute_all(paths, out, args.jobs)
     for path in paths:
         nb, seconds = results[path]
         timings.append((path.relative_to(ROOT).as_posix(), seconds))

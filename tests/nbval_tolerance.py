@@ -108,6 +108,25 @@ def number_spread(stored: str, new: str) -> tuple[float, float] | str:
     return (max((d[0] for d in diffs), default=0.0), max((d[1] for d in diffs), default=0.0))
 
 
+def tolerance_fraction(stored: str, new: str, tol: Tolerance) -> float | str:
+    """The largest |new - stored| of the numbers as a fraction of what ``tol`` allows for each (1.0 = at the
+    limit), or why the texts differ otherwise. ``scripts/check_portability.py audit`` holds every tagged cell
+    to at most half its tolerance with it."""
+    loose = Tolerance(rtol=math.inf, atol=math.inf, int_atol=math.inf, why="structure only")
+    why = compare_text(stored, new, loose)
+    if why is not None:
+        return why
+    worst = 0.0
+    for a, b in zip(split_numbers(stored)[1], split_numbers(new)[1]):
+        diff = abs(_value(b) - _value(a))
+        if _is_integer(a):
+            allowed = tol.int_atol + tol.int_rtol * abs(_value(a))
+        else:
+            allowed = tol.atol + tol.rtol * abs(_value(a))
+        worst = max(worst, 0.0 if diff == 0 else diff / allowed if allowed > 0 else math.inf)
+    return worst
+
+
 def cell_tolerance(tags: list[str]) -> Tolerance | None:
     """The tolerance a cell's ``tolerance-<class>`` tag asks for; None for an exactly compared cell."""
     chosen = None

@@ -10,7 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.nbval_tolerance import TOLERANCES, Tolerance, cell_tolerance, compare_text, reconcile_outputs, split_numbers
+from tests.nbval_tolerance import (TOLERANCES, Tolerance, cell_tolerance, compare_text, reconcile_outputs, split_numbers,
+                                   tolerance_fraction)
 
 ROOT = Path(__file__).resolve().parents[1]
 LOSS = TOLERANCES["loss"]
@@ -92,3 +93,13 @@ def test_installed_in_nbval_a_tagged_cell_passes_and_the_others_fail(tmp_path):
     failed = [line for line in out.splitlines() if line.startswith("FAILED")]
     assert len(failed) == 2 and "::Cell 1" in failed[0] and "::Cell 2" in failed[1], out[-3000:]
     assert "outside the cell's tolerance" in out and "0.1000 stored, 0.2000 now" in out
+
+
+def test_tolerance_fraction_is_the_share_of_the_allowed_difference_used():
+    score = TOLERANCES["score"]  # atol 0.04
+    assert tolerance_fraction("P@10 0.500", "P@10 0.500", score) == 0.0
+    assert tolerance_fraction("P@10 0.500 R@1 0.300", "P@10 0.510 R@1 0.280", score) == pytest.approx(0.5)
+    assert tolerance_fraction("MSE 0.0200", "MSE 0.0230", LOSS) == pytest.approx(0.003 / (2e-4 + 0.15 * 0.02))
+    assert tolerance_fraction("3 of 6", "4 of 6", TOLERANCES["count"]) == pytest.approx(1.0)  # integers: ±1 allowed
+    assert tolerance_fraction("3 of 6", "4 of 6", score) == float("inf")  # integers must be equal for scores
+    assert "words differ" in tolerance_fraction("cat 0.5", "dog 0.5", score)

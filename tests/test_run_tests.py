@@ -1,4 +1,4 @@
-"""scripts/run_tests.py splits the test run in two without losing or repeating a notebook."""
+"""scripts/run_tests.py deals the test run out to four processes without losing or repeating a notebook."""
 
 from __future__ import annotations
 
@@ -13,14 +13,60 @@ def test_the_groups_cover_every_notebook_once_and_keep_the_lesson_order():
     script = load_script("run_tests")
     groups = script.groups()
     every = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb"))
-    together = groups["trained"] + groups["lesson"] + groups["solutions"] + groups["other"][1:]
-    assert groups["other"][0] == "tests" and sorted(together) == every and len(together) == len(set(together))
-    # 03 trains the model and 04 builds the index that every later notebook reads: they run first, in order
-    assert groups["trained"] == ["notebooks/03_training.ipynb", "notebooks/04_embeddings.ipynb"]
-    assert script.NEEDS["lesson"] == script.NEEDS["solutions"] == ("trained",)
-    assert groups["lesson"] == sorted(groups["lesson"]) and groups["solutions"] == sorted(groups["solutions"])
-    assert groups["solutions"][0] == "notebooks/09_self_supervised.ipynb"
-    assert all("solutions/" in p for p in groups["solutions"][1:]) and not any("solutions/" in p for p in groups["lesson"])
-    # solutions of 09 read only the shipped model, so they run beside the training
-    assert [p for p in groups["other"][1:] if not Path(p).name.startswith(("01_", "02_"))] == [
-        "notebooks/solutions/09_self_supervised_solutions.ipynb"]
+    together = [p for paths in groups.values() for p in paths]
+    assert len(groups) == script.GROUPS and all(groups.values())
+    assert together.count("tests") == 1 and sorted(p for p in together if p != "tests") == every
+    assert len(together) == len(set(together))
+    order = ["tests", *sorted(p for p in every if "solutions/" not in p), *sorted(p for p in every if "solutions/" in p)]
+    assert all(paths == sorted(paths, key=order.index) for paths in groups.values())
+    # balanced: no group expects more than the longest single path above an even share
+    load = [sum(script.EXPECTED_SECONDS.get(p, script.DEFAULT_SECONDS) for p in paths) for paths in groups.values()]
+    assert max(load) - min(load) <= max(script.EXPECTED_SECONDS.values())
+
+
+class _FakeProcess:
+    """Finishes after a few polls; records what it was started with."""
+
+    started: list[dict] = []
+
+    def __init__(self, cmd, cwd, env, stdout, stderr):
+        stdout.write("1 passed in 0.01s\n")
+        self.polls, self.returncode = 0, None
+        _FakeProcess.started.append({"cmd": cmd, "run_dir": env["TUTORIAL_RUN_DIR"],
+                                     "threads": env["OMP_NUM_THREADS"], "finished_before": self._finished()})
+
+    @staticmethod
+    def _finished() -> int:
+        return sum(p.returncode is not None for p in _RUNNING)
+
+    def poll(self):
+        self.polls += 1
+        if self.polls > 2:
+            self.returncode = 0
+        return self.returncode
+
+
+_RUNNING: list[_FakeProcess] = []
+
+
+def test_every_group_starts_at_once_in_its_own_run_folder(tmp_path: Path, monkeypatch, capsys):
+    script = load_script("run_tests")
+    _FakeProcess.started = []
+    _RUNNING.clear()
+
+    def popen(*args, **kwargs):
+        proc = _FakeProcess(*args, **kwargs)
+        _RUNNING.append(proc)
+        return proc
+
+    monkeypatch.setattr(script.subprocess, "Popen", popen)
+    monkeypatch.setattr(script.time, "sleep", lambda s: None)
+    monkeypatch.setenv("TUTORIAL_RUN_DIR", str(tmp_path))
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert script.main([]) == 0
+    started = _FakeProcess.started
+    assert len(started) == script.GROUPS and all(s["finished_before"] == 0 for s in started)
+    assert sorted(s["run_dir"] for s in started) == sorted(str(tmp_path / name) for name in script.groups())
+    assert {s["threads"] for s in started} == {"1"}
+    assert sum("--ignore=tests/browser" in s["cmd"] for s in started) == 1
+    assert "all tests: passed" in capsys.readouterr().out

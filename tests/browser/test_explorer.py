@@ -20,39 +20,93 @@ from .conftest import ROOT, Lab, run_folder
 
 pytestmark = pytest.mark.browser
 
-RUN_ALL_S = 300  # notebook 03 trains for about a minute on 2 cores; 05 runs in 10-15 s
+KERNEL_S = 120  # a cold machine imports torch in the kernel's first seconds
+START_S = 30  # Run All must have started a cell by then
+CELL_S = 240  # the longest cell, notebook 03's training, takes about a minute on 2 cores
 REDRAW_S = 20  # a redraw takes about a second; generous for a busy machine
 
-
-@pytest.fixture(scope="module")
-def page(browser, lab: Lab):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.on("console", lambda m: lab.errors.append(f"console: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: lab.errors.append(f"page error: {e}"))
-    yield page
-    context.close()
+# the open notebook's kernel as JupyterLab's own session sees it (exposed by --LabApp.expose_app_in_browser)
+KERNEL_STATE = """() => { const s = window.jupyterapp && window.jupyterapp.shell.currentWidget
+                               && window.jupyterapp.shell.currentWidget.sessionContext;
+    const k = s && s.session && s.session.kernel;
+    return {ready: !!(s && s.isReady), noKernel: !s || s.hasNoKernel, name: s ? s.kernelDisplayName : null,
+            connection: k ? k.connectionStatus : null, status: k ? k.status : null}; }"""
+CELLS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')].map(c => ({
+    prompt: ((c.querySelector('.jp-InputPrompt') || {}).textContent || '').trim(),
+    source: ((c.querySelector('.jp-InputArea-editor .cm-line') || {}).textContent || '').trim().slice(0, 70),
+    error: [...c.querySelectorAll(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")]
+             .map(e => e.textContent).filter(t => t.includes('Traceback') || t.includes('Error')).join('\\n')}))"""
 
 
 def run_all(page, lab: Lab, notebook: str) -> None:
-    """Open ``notebook``, clear its stored outputs, run all cells through the Run menu, wait for every cell."""
+    """Open ``notebook``, clear its stored outputs, run all cells through the Run menu, wait for every cell.
+
+    Run All is clicked only once JupyterLab's session has a connected, idle kernel: before that, JupyterLab
+    skips every cell without a word (its run action clears a cell instead of running it while the session has
+    no kernel yet), and the wait would hang. Each wait fails fast and names what is stuck.
+    """
     page.goto(lab.notebook_url(notebook))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    wait_for_kernel(page, notebook)
     menu_command(page, "Edit", "editmenu:clear-all")
+    page.wait_for_function("() => document.querySelectorAll('.jp-Notebook .jp-OutputArea-output').length === 0",
+                           timeout=10_000)
     menu_command(page, "Run", "runmenu:run-all")
-    page.wait_for_function(
-        """() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
-                   return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }""",
-        timeout=RUN_ALL_S * 1000)
-    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-    tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
-    assert not tracebacks, f"{notebook}: a cell failed:\n{tracebacks[0]}"
+    wait_for_cells(page, notebook)
+
+
+def wait_for_kernel(page, notebook: str) -> None:
+    deadline = time.monotonic() + KERNEL_S
+    state = page.evaluate(KERNEL_STATE)
+    while not (state["ready"] and not state["noKernel"] and state["connection"] == "connected"
+               and state["status"] == "idle"):
+        assert time.monotonic() < deadline, f"{notebook}: no idle kernel after {KERNEL_S} s: {state}; {dialog(page)}"
+        page.wait_for_timeout(250)
+        state = page.evaluate(KERNEL_STATE)
+
+
+def dialog(page) -> str:
+    """The title of an open JupyterLab dialog (such as "Select Kernel"), which would block the run."""
+    boxes = page.locator(".jp-Dialog .jp-Dialog-header")
+    return f"dialog open: {boxes.first.inner_text()!r}" if boxes.count() else "no dialog open"
+
+
+def wait_for_cells(page, notebook: str) -> None:
+    """Until every code cell shows ``[n]``. Fails at once on a traceback; after START_S when no cell started;
+    when the running cell (the first ``[*]``; the queued ones show it too) runs for CELL_S; or when no cell is
+    running or queued but one shows no number. Each message names the cell."""
+    started = time.monotonic()
+    current, since, idle_since = None, started, None
+    while True:
+        cells = page.evaluate(CELLS)
+        now = time.monotonic()
+        for i, cell in enumerate(cells):
+            assert not cell["error"], f"{notebook}: cell {i} ({cell['source']!r}) failed:\n{cell['error']}"
+        done = [re.fullmatch(r"\[\d+\]:?", c["prompt"]) is not None for c in cells]
+        if cells and all(done):
+            return
+        running = next((i for i, c in enumerate(cells) if "*" in c["prompt"]), None)
+        if running is not None:
+            idle_since = None
+            if running != current:
+                current, since = running, now
+            assert now - since < CELL_S, \
+                f"{notebook}: cell {running} ({cells[running]['source']!r}) still running after {CELL_S} s"
+        elif not any(done):
+            assert now - started < START_S, (f"{notebook}: Run All started no cell within {START_S} s; "
+                                             f"kernel {page.evaluate(KERNEL_STATE)}; {dialog(page)}")
+        else:  # something ran, nothing runs or waits now, yet a cell has no number: it was skipped
+            idle_since = idle_since or now
+            first = done.index(False)
+            assert now - idle_since < 10, f"{notebook}: cell {first} ({cells[first]['source']!r}) was never run; {dialog(page)}"
+        page.wait_for_timeout(500)
 
 
 def menu_command(page, menu: str, command: str) -> None:
+    """Click ``menu`` in the menu bar, then its item ``command``; wait for the menu to close."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
     page.locator(f"li.lm-Menu-item[data-command='{command}']").click()
+    page.locator(".lm-Menu").first.wait_for(state="hidden", timeout=5_000)
 
 
 def picture(page, selector: str) -> bytes:
