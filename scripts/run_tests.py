@@ -1,7 +1,7 @@
 """`make test`: every test, as four pytest processes of one thread each, all started at once.
 
 No test waits for another: notebook 03 trains its own model, while notebooks 04-09 and their solutions compute
-from the shipped reference model (``data/pretrained/autoencoder.pt``). So the test paths (the unit tests and
+from the shipped reference model (``data/pretrained/autoencoder.pt``). So the test paths (each unit-test file and
 each notebook) are dealt out to four groups by their expected time, longest first, and each group runs in its
 own run folder (``<run dir>/<group>``): two groups never write the same model or index.
 
@@ -28,34 +28,42 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = 4
-# rough one-thread seconds of each test path with four processes sharing two cores, only to balance the groups;
-# a path not listed counts DEFAULT_SECONDS
+# rough seconds of each test path on one core (scripts/run_lesson.py's timings and pytest --durations), only to
+# balance the groups; a path not listed counts DEFAULT_SECONDS of its kind
 EXPECTED_SECONDS = {
-    "tests": 110,
-    "notebooks/03_training.ipynb": 85,
-    "notebooks/06_evaluation.ipynb": 80,
-    "notebooks/07_beyond_autoencoders.ipynb": 60,
-    "notebooks/08_scaling_up.ipynb": 50,
-    "notebooks/09_self_supervised.ipynb": 110,
-    "notebooks/solutions/03_training_solutions.ipynb": 40,
-    "notebooks/solutions/08_scaling_up_solutions.ipynb": 30,
-    "notebooks/solutions/09_self_supervised_solutions.ipynb": 45,
+    "tests/test_distributed.py": 15, "tests/test_tolerance_catches_bugs.py": 15, "tests/test_run_lesson.py": 7,
+    "tests/test_nbval_tolerance.py": 5, "tests/test_indexing.py": 4, "tests/test_backends.py": 4, "tests/test_cli.py": 3,
+    "notebooks/01_dataset.ipynb": 15, "notebooks/02_encoder_decoder.ipynb": 8, "notebooks/03_training.ipynb": 70,
+    "notebooks/04_embeddings.ipynb": 18, "notebooks/05_knn_search.ipynb": 14, "notebooks/06_evaluation.ipynb": 54,
+    "notebooks/07_beyond_autoencoders.ipynb": 34, "notebooks/08_scaling_up.ipynb": 39,
+    "notebooks/09_self_supervised.ipynb": 62,
+    "notebooks/solutions/01_dataset_solutions.ipynb": 6, "notebooks/solutions/02_encoder_decoder_solutions.ipynb": 3,
+    "notebooks/solutions/03_training_solutions.ipynb": 32, "notebooks/solutions/04_embeddings_solutions.ipynb": 16,
+    "notebooks/solutions/05_knn_search_solutions.ipynb": 9, "notebooks/solutions/06_evaluation_solutions.ipynb": 11,
+    "notebooks/solutions/07_beyond_autoencoders_solutions.ipynb": 14,
+    "notebooks/solutions/08_scaling_up_solutions.ipynb": 6,
+    "notebooks/solutions/09_self_supervised_solutions.ipynb": 30,
 }
-DEFAULT_SECONDS = 20
+DEFAULT_SECONDS = {".py": 2, ".ipynb": 20}
+
+
+def expected(path: str) -> float:
+    return EXPECTED_SECONDS.get(path, DEFAULT_SECONDS[Path(path).suffix])
 
 
 def groups() -> dict[str, list[str]]:
-    """The test paths of each process: dealt out longest first to the least loaded group, each list in the
-    order pytest would collect them (unit tests first, then the notebooks, then the solutions)."""
+    """The test paths of each process: every unit-test file and every notebook, dealt out longest first to the
+    least loaded group, each list in the order pytest would collect them (tests, notebooks, solutions)."""
+    tests = sorted((ROOT / "tests").glob("test_*.py"))  # not tests/browser: `make test-browser`
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     solutions = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
-    paths = ["tests", *(p.relative_to(ROOT).as_posix() for p in notebooks + solutions)]
-    load = {f"group-{i + 1}": 0 for i in range(GROUPS)}
+    paths = [p.relative_to(ROOT).as_posix() for p in tests + notebooks + solutions]
+    load = {f"group-{i + 1}": 0.0 for i in range(GROUPS)}
     dealt: dict[str, list[str]] = {name: [] for name in load}
-    for path in sorted(paths, key=lambda p: -EXPECTED_SECONDS.get(p, DEFAULT_SECONDS)):
+    for path in sorted(paths, key=lambda p: -expected(p)):
         name = min(load, key=lambda n: (load[n], n))
         dealt[name].append(path)
-        load[name] += EXPECTED_SECONDS.get(path, DEFAULT_SECONDS)
+        load[name] += expected(path)
     return {name: sorted(chosen, key=paths.index) for name, chosen in dealt.items()}
 
 
@@ -71,8 +79,6 @@ def main(argv: list[str]) -> int:
         env.setdefault("OMP_NUM_THREADS", "1")  # see the module docstring; an explicit setting wins
         log = run_dir / f"{name}.log"
         cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *paths, *extra]
-        if "tests" in paths:
-            cmd.append("--ignore=tests/browser")  # a real browser and JupyterLab: `make test-browser`
         with open(log, "w") as out:
             running[name] = (subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT), log)
         shown = " ".join(paths[:3]) + (" ..." if len(paths) > 3 else "")

@@ -167,38 +167,29 @@ def test_the_encoder_gets_every_core_once_the_readers_wait():
     assert torch.get_num_threads() == before
 
 
-def _hold_lock(path: Path, events: Path, seconds: float) -> None:
-    from tutorial_utils.files import file_lock
-
-    with file_lock(path):
-        with events.open("a") as f:
-            f.write("child holds\n")
-        import time
-
-        time.sleep(seconds)
-        with events.open("a") as f:
-            f.write("child releases\n")
-
-
 @pytest.mark.skipif(indexing.sys.platform == "win32", reason="advisory file locks are POSIX only")
-def test_a_second_process_waits_for_the_lock(tmp_path: Path):
-    import multiprocessing
-    import time
+def test_a_second_holder_waits_for_the_lock(tmp_path: Path):
+    """flock locks belong to an open file, so a second thread that opens the lock file waits like a process."""
+    import threading
 
     from tutorial_utils.files import file_lock
 
-    lock, events = tmp_path / ".index.json.lock", tmp_path / "events.txt"
-    child = multiprocessing.get_context("spawn").Process(target=_hold_lock, args=(lock, events, 1.0))
-    child.start()
-    deadline = time.monotonic() + 60
-    while not (events.is_file() and "child holds" in events.read_text()):
-        assert time.monotonic() < deadline and child.is_alive(), "the child never took the lock"
-        time.sleep(0.02)
+    lock, events, taken = tmp_path / ".index.json.lock", [], threading.Event()
+
+    def hold() -> None:
+        with file_lock(lock):
+            events.append("first holds")
+            taken.set()
+            threading.Event().wait(0.5)
+            events.append("first releases")
+
+    first = threading.Thread(target=hold)
+    first.start()
+    assert taken.wait(30), "the first holder never took the lock"
     with file_lock(lock):
-        with events.open("a") as f:
-            f.write("parent holds\n")
-    child.join(30)
-    assert events.read_text().splitlines() == ["child holds", "child releases", "parent holds"]
+        events.append("second holds")
+    first.join(30)
+    assert events == ["first holds", "first releases", "second holds"]
 
 
 def test_build_index_holds_a_lock_beside_the_index(image_folder: Path, checkpoint: Path, tmp_path: Path,

@@ -12,15 +12,16 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_groups_cover_every_notebook_once_and_keep_the_lesson_order():
     script = load_script("run_tests")
     groups = script.groups()
-    every = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb"))
+    tests = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").glob("test_*.py"))
     together = [p for paths in groups.values() for p in paths]
     assert len(groups) == script.GROUPS and all(groups.values())
-    assert together.count("tests") == 1 and sorted(p for p in together if p != "tests") == every
-    assert len(together) == len(set(together))
-    order = ["tests", *sorted(p for p in every if "solutions/" not in p), *sorted(p for p in every if "solutions/" in p)]
+    assert sorted(together) == sorted(tests + notebooks) and len(together) == len(set(together))
+    assert not any("browser" in p for p in together)  # `make test-browser`
+    order = [*tests, *(p for p in notebooks if "solutions/" not in p), *(p for p in notebooks if "solutions/" in p)]
     assert all(paths == sorted(paths, key=order.index) for paths in groups.values())
-    # balanced: no group expects more than the longest single path above an even share
-    load = [sum(script.EXPECTED_SECONDS.get(p, script.DEFAULT_SECONDS) for p in paths) for paths in groups.values()]
+    # balanced: no two groups differ by more than the longest single path
+    load = [sum(script.expected(p) for p in paths) for paths in groups.values()]
     assert max(load) - min(load) <= max(script.EXPECTED_SECONDS.values())
 
 
@@ -68,5 +69,4 @@ def test_every_group_starts_at_once_in_its_own_run_folder(tmp_path: Path, monkey
     assert len(started) == script.GROUPS and all(s["finished_before"] == 0 for s in started)
     assert sorted(s["run_dir"] for s in started) == sorted(str(tmp_path / name) for name in script.groups())
     assert {s["threads"] for s in started} == {"1"}
-    assert sum("--ignore=tests/browser" in s["cmd"] for s in started) == 1
     assert "all tests: passed" in capsys.readouterr().out
