@@ -1,5 +1,5 @@
 # make run  - set up .venv if needed, then run the whole lesson on the shipped emoji data
-# make test - set up .venv if needed, then run every test (unit tests + notebooks under nbval)
+# make test - set up .venv if needed, then lint, then run every test (unit tests + notebooks under nbval)
 # make test-portable - the notebook tests again, with 1 thread and oneDNN limited to SSE4.1 (another "CPU")
 # make test-browser - notebooks 03 and 05 in JupyterLab in headless Chromium (apt-get install chromium first)
 # make lab  - JupyterLab on notebooks/
@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-portable test-browser lab clean
+.PHONY: run test lint test-portable test-browser lab clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,11 +19,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python scripts/run_lesson.py
 
-# the tests train into runs/test, so they never replace the checkpoints of `make run` in runs/lesson;
-# scripts/run_tests.py runs them as four one-thread pytest processes, each started when the model and index it
-# needs exist; together they are what plain `python -m pytest` runs, less tests/browser (make test-browser)
-test: $(STAMP)
+# the tests write into runs/test, so they never replace what `make run` made in runs/lesson;
+# scripts/run_tests.py runs them as four one-thread pytest processes started at once, each in its own run folder;
+# together they are what plain `python -m pytest` runs, less tests/browser (make test-browser)
+test: $(STAMP) lint
 	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python scripts/run_tests.py
+
+# ruff (settings in pyproject.toml) over the package, scripts and tests; make test runs it first
+lint: $(STAMP)
+	$(BIN)/ruff check tutorial_utils scripts tests benchmarks conftest.py
 
 # float results change with threads and kernels: the stored outputs must still pass (notebooks/README.md)
 test-portable: $(STAMP)

@@ -136,7 +136,8 @@ def bench_indexing(repeats: int, work: Path) -> None:
 
 
 def bench_emoji_search(repeats: int, embeddings: np.ndarray) -> None:
-    print(f"\nsearch: 100 queries over {len(embeddings):,} emoji embeddings, k = 10                    seconds   speed-up")
+    title = f"search: 100 queries over {len(embeddings):,} emoji embeddings, k = 10"
+    print(f"\n{title:<80}seconds   speed-up")
     from sklearn.neighbors import NearestNeighbors
 
     rng = np.random.default_rng(0)
@@ -226,13 +227,13 @@ def bench_scale(n: int, pooling: str, n_queries: int, repeats: int, nprobes: lis
     row(key, "plain torch.topk(Q @ X.T) scan", t["topk"], base)
     if "faiss" not in backends:
         return
-    del xt, qt
+    xt = qt = None  # free the copies (the lambdas above are done with them)
     row(key, "bare FAISS IndexFlatIP.search", t["bare"], base)
     row(key, "SimilarityIndex(backend='faiss') (+ float64 re-rank)", t["faiss"], base,
         f"{t['faiss'] / t['bare']:.2f}x the bare index's time; built in {exact_build:.1f} s; "
         f"{exact.backend.bytes_per_vector():.0f} B/vector")
     truth = [r.indices for r in exact.search_vectors(queries, k=k)]
-    del flat
+    flat = None
     start = time.perf_counter()
     ann = SimilarityIndex(index, backend="faiss-ann")
     build = time.perf_counter() - start
@@ -261,8 +262,8 @@ def plot(path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.ticker
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     curves = {k: v for k, v in RESULTS.items() if k.endswith(" ann")}
     fig, axes = plt.subplots(1, 1 + len(curves), figsize=(6 + 5 * len(curves), 4.5), squeeze=False)

@@ -208,7 +208,8 @@ def stability_markdown(report: dict[str, list[dict]], how: dict[str, tuple[dict[
         env, layout = how[name]
         lines.append(f"| {name} | {LAYOUTS[layout]} | {' '.join(f'`{k}={v}`' for k, v in env.items())} |")
     lines += ["", f"**Cells:** {len(first)} code cells in {len({r['notebook'] for r in first})} notebooks: "
-              f"{kinds['exact']} compared exactly, {len(tagged_rows)} with a tolerance, {kinds['ignored']} ignored.", "",
+              f"{kinds['exact']} compared exactly, {len(tagged_rows)} with a tolerance, {kinds['ignored']} ignored.",
+              "",
               "| condition | exact: identical | exact: failing | tolerance: identical | tolerance: within | "
               "tolerance: failing | largest fraction used |", "|---|---|---|---|---|---|---|"]
     ok = True
@@ -216,12 +217,14 @@ def stability_markdown(report: dict[str, list[dict]], how: dict[str, tuple[dict[
         exact = [r for r in rows if r["tag"] == "exact"]
         tagged = [rows[i] for i in tagged_rows]
         worst = max((r.get("fraction", 0.0) for r in tagged if r["passes"]), default=0.0)
-        lines.append(f"| {name} | {sum(r['status'] == 'identical' for r in exact)} | {sum(not r['passes'] for r in exact)} | "
+        lines.append(f"| {name} | {sum(r['status'] == 'identical' for r in exact)} | "
+                     f"{sum(not r['passes'] for r in exact)} | "
                      f"{sum(r['status'] == 'identical' for r in tagged)} | "
                      f"{sum(r['passes'] and r['status'] != 'identical' for r in tagged)} | "
                      f"{sum(not r['passes'] for r in tagged)} | {worst:.2f} |")
         ok = ok and all(r["passes"] for r in rows)
-    lines += ["", "Each tagged cell, as the fraction of its tolerance it used (0 = identical to the stored output):", "",
+    lines += ["", "Each tagged cell, as the fraction of its tolerance it used (0 = identical to the stored output):",
+              "",
               "| notebook | cell | tag | " + " | ".join(names) + " | largest | margin |",
               "|---|---|---|" + "---|" * len(names) + "---|---|"]
     for i in tagged_rows:
@@ -248,8 +251,10 @@ def print_report(report: dict[str, list[dict]]) -> None:
         for r in rows:
             if r["status"] in ("identical", "ignored"):
                 continue
-            spread = f"{r.get('abs', 0):9.2g} {r.get('rel', 0):8.2%}" if r["status"] == "numbers" else f"{'-':>9} {'-':>8}"
-            verdict = "passes" if r["passes"] else f"FAILS ({r['status']}: {r.get('detail', 'numbers out of tolerance')})"
+            numbers = r["status"] == "numbers"
+            spread = f"{r.get('abs', 0):9.2g} {r.get('rel', 0):8.2%}" if numbers else f"{'-':>9} {'-':>8}"
+            why = r.get("detail", "numbers out of tolerance")
+            verdict = "passes" if r["passes"] else f"FAILS ({r['status']}: {why})"
             print(f"{name:<16} {r['notebook']:<50} {r['cell']:>4}  {r['tag']:<20} {spread}  {verdict}")
             if r["status"] == "numbers":
                 a, b = worst.get(r["tag"], (0.0, 0.0))
@@ -258,7 +263,8 @@ def print_report(report: dict[str, list[dict]]) -> None:
     for tag, (a, b) in sorted(worst.items()):
         print(f"  {tag:<20} abs {a:.3g}  rel {b:.2%}")
     for name, rows in report.items():
-        counts = {s: sum(r["status"] == s for r in rows) for s in ("identical", "numbers", "words", "structure", "ignored")}
+        kinds = ("identical", "numbers", "words", "structure", "ignored")
+        counts = {s: sum(r["status"] == s for r in rows) for s in kinds}
         print(f"{name}: {len(rows)} code cells: " + ", ".join(f"{v} {k}" for k, v in counts.items())
               + f"; {sum(not r['passes'] for r in rows)} would fail")
 

@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
 from benchmark import cpu_name  # noqa: E402
+
 from tests.nbval_tolerance import TOLERANCES  # noqa: E402
 from tutorial_utils.checkpoints import read_checkpoint, save_checkpoint  # noqa: E402
 from tutorial_utils.models import ModelConfig, build_models  # noqa: E402

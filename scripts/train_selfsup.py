@@ -32,19 +32,26 @@ sys.path.insert(0, str(ROOT))
 
 from tutorial_utils.baselines import stack_images  # noqa: E402
 from tutorial_utils.benchmark import encode_images  # noqa: E402
+from tutorial_utils.checkpoints import read_checkpoint  # noqa: E402
 from tutorial_utils.contrastive import ContrastiveSettings, fold_batch_norm, train_contrastive  # noqa: E402
 from tutorial_utils.data import FolderDataset, read_labels, resize_square, to_rgb  # noqa: E402
 from tutorial_utils.evaluation import recall_at_k, score_embeddings  # noqa: E402
 from tutorial_utils.models import ConvEncoder, ModelConfig  # noqa: E402
 from tutorial_utils.pipeline import DEFAULT_DATA, DEFAULT_LABELS, DEFAULT_QUERIES  # noqa: E402
-from tutorial_utils.checkpoints import read_checkpoint  # noqa: E402
-from tutorial_utils.selfsup import (POOLINGS, SHIPPED_CHECKPOINT, SelfSupervisedEmbedder, mean_features,  # noqa: E402
-                                    save_selfsup_checkpoint)
+from tutorial_utils.selfsup import (  # noqa: E402
+    POOLINGS,
+    SHIPPED_CHECKPOINT,
+    SelfSupervisedEmbedder,
+    mean_features,
+    save_selfsup_checkpoint,
+)
 
 # npm package -> the folders of SVG drawings used from it, and their licence
 EXTRA_SETS = {
     "openmoji@17.0.0": (("package/color/svg/",), "CC BY-SA 4.0, (c) OpenMoji contributors, https://openmoji.org"),
-    "fluentui-emoji@1.3.0": (("package/icons/flat/", "package/icons/modern/"), "MIT (npm package (c) 2022 Mohammad Abu Mattar; the drawings are Microsoft's Fluent UI Emoji, MIT)"),
+    "fluentui-emoji@1.3.0": (("package/icons/flat/", "package/icons/modern/"),
+                             "MIT (npm package (c) 2022 Mohammad Abu Mattar; "
+                             "the drawings are Microsoft's Fluent UI Emoji, MIT)"),
 }
 
 
@@ -178,11 +185,13 @@ def main() -> None:
         "device": args.device, "threads": torch.get_num_threads(), "minutes": round((time.time() - started) / 60, 1),
         "versions": {"python": platform.python_version(), "torch": str(torch.__version__), "numpy": np.__version__},
         "machine": platform.processor() or platform.machine(), "final_scores": final,
-        "embedding": {"pooling": list(POOLINGS), "histogram_weight": 1.0, "centre": "mean feature map of the training images"},
+        "embedding": {"pooling": list(POOLINGS), "histogram_weight": 1.0,
+                      "centre": "mean feature map of the training images"},
         "licences": {package: licence for package, (_, licence) in EXTRA_SETS.items()},
     }
     if trained is not None:  # the training itself was done by an earlier run of this script: its record stays
-        meta["encoder_trained_by"] = {k: trained[k] for k in ("command", "device", "threads", "minutes", "versions", "machine")}
+        kept = ("command", "device", "threads", "minutes", "versions", "machine")
+        meta["encoder_trained_by"] = {k: trained[k] for k in kept}
         meta.update({k: trained[k] for k in ("seed", "settings", "training_images")})
     save_selfsup_checkpoint(args.out, ModelConfig(image_size=64), embedder, method="simclr", losses=losses, meta=meta)
     args.out.with_name("training.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

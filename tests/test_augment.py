@@ -5,8 +5,16 @@ import math
 import pytest
 import torch
 
-from tutorial_utils.augment import (ViewSettings, gaussian_blur, hue_rotation, outline, random_colour, random_geometry,
-                                    random_views, to_grey)
+from tutorial_utils.augment import (
+    ViewSettings,
+    gaussian_blur,
+    hue_rotation,
+    outline,
+    random_colour,
+    random_geometry,
+    random_views,
+    to_grey,
+)
 
 
 def _pattern(n: int = 6, size: int = 32, seed: int = 0) -> torch.Tensor:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from tutorial_utils.backends import default_nlist, make_backend
+from tutorial_utils.cli import main
 from tutorial_utils.embeddings import EmbeddingIndex
 from tutorial_utils.search import SimilarityIndex
-from tutorial_utils.cli import main
 
 faiss = pytest.importorskip("faiss", reason="the [scale] extra is not installed")
 

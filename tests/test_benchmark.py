@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 from tutorial_utils.benchmark import baseline_embeddings, encode_images, l2_concat, score_table, table_rows

@@ -3,9 +3,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tutorial_utils.contrastive import (BatchNormConvEncoder, ContrastiveSettings, fold_batch_norm, nt_xent,
-                                        train_contrastive, warmup_cosine)
 from tutorial_utils.augment import ViewSettings
+from tutorial_utils.contrastive import (
+    BatchNormConvEncoder,
+    ContrastiveSettings,
+    fold_batch_norm,
+    nt_xent,
+    train_contrastive,
+    warmup_cosine,
+)
 from tutorial_utils.models import ConvEncoder
 
 

@@ -10,8 +10,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.nbval_tolerance import (TOLERANCES, Tolerance, cell_tolerance, compare_text, reconcile_outputs, split_numbers,
-                                   tolerance_fraction)
+from tests.nbval_tolerance import (
+    TOLERANCES,
+    Tolerance,
+    cell_tolerance,
+    compare_text,
+    reconcile_outputs,
+    split_numbers,
+    tolerance_fraction,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 LOSS = TOLERANCES["loss"]
@@ -84,8 +91,9 @@ def _notebook(tmp_path: Path) -> Path:
 
 def test_installed_in_nbval_a_tagged_cell_passes_and_the_others_fail(tmp_path):
     path = _notebook(tmp_path)
-    run = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "tests.nbval_tolerance",
-                          "-p", "no:cacheprovider", "-rA", "--rootdir", str(tmp_path), "-c", "/dev/null", str(path)],
+    run = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
+                          "-p", "tests.nbval_tolerance", "-p", "no:cacheprovider", "-rA",
+                          "--rootdir", str(tmp_path), "-c", "/dev/null", str(path)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     out = run.stdout

@@ -5,16 +5,15 @@ from pathlib import Path
 from tutorial_utils.embeddings import EmbeddingIndex
 from tutorial_utils.models import ModelConfig
 from tutorial_utils.pipeline import (
+    REFERENCE_CHECKPOINT,
     REPO_ROOT,
     TrainSettings,
-    REFERENCE_CHECKPOINT,
     ensure_index,
     lesson_run_dir,
     load_history,
     relative,
     train_folder,
 )
-from tutorial_utils.search import SimilarityIndex
 
 from .conftest import distinct_image
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
@@ -57,4 +58,5 @@ def test_no_notebook_after_03_reads_the_model_that_03_trains():
         assert not re.search(r"(RUN_DIR|lesson_run_dir\(\))\s*/\s*[\"'](best|last)\.pt", code), notebook.name
         assert "ensure_trained" not in code and "history.json" not in code, notebook.name
         if "load_checkpoint(" in code or "ensure_index(" in code or "index_folder(" in code:
-            assert "CHECKPOINT = REFERENCE_CHECKPOINT" in code or "load_checkpoint(SHIPPED_CHECKPOINT)" in code, notebook.name
+            shipped = "CHECKPOINT = REFERENCE_CHECKPOINT" in code or "load_checkpoint(SHIPPED_CHECKPOINT)" in code
+            assert shipped, notebook.name

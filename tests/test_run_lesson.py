@@ -11,7 +11,6 @@ from nbclient.exceptions import CellExecutionError
 from .conftest import load_script
 
 
-
 def _run_lesson():
     return load_script("run_lesson")
 

@@ -17,7 +17,8 @@ from tutorial_utils.selfsup import SHIPPED_CHECKPOINT, SelfSupervisedEmbedder, m
 def _embedder(weight: float = 1.0, size: int = 64) -> SelfSupervisedEmbedder:
     torch.manual_seed(0)
     encoder = ConvEncoder().eval()
-    return SelfSupervisedEmbedder(encoder, mean_features(encoder, torch.rand(20, 3, size, size)), histogram_weight=weight).eval()
+    centre = mean_features(encoder, torch.rand(20, 3, size, size))
+    return SelfSupervisedEmbedder(encoder, centre, histogram_weight=weight).eval()
 
 
 def test_embedding_is_centred_features_pooled_two_ways_and_a_histogram_each_of_length_one():
@@ -106,7 +107,8 @@ def test_evaluate_reports_query_recall_and_robustness(image_folder: Path, tmp_pa
     queries.mkdir(parents=True)
     for i in (1, 4, 7):  # exact copies under other names: each must find its original first
         shutil.copy(image_folder / f"img_{i:03d}.png", queries / f"copy_{i}.png")
-    (queries.parent / "labels.csv").write_text("file,base_file\n" + "".join(f"copy_{i}.png,img_{i:03d}.png\n" for i in (1, 4, 7)))
+    rows = "".join(f"copy_{i}.png,img_{i:03d}.png\n" for i in (1, 4, 7))
+    (queries.parent / "labels.csv").write_text("file,base_file\n" + rows)
     capsys.readouterr()
     assert main(["evaluate", "--index", str(index), "--queries", str(queries), "--robustness"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -114,7 +116,8 @@ def test_evaluate_reports_query_recall_and_robustness(image_folder: Path, tmp_pa
     assert out[1].startswith("robustness: restyled copies of the 12 indexed images")
     assert [line.split()[0] for line in out[2:9]] == ["hue", "greyscale", "rotated", "70", "blur", "JPEG", "outline"]
     assert out[9].strip().startswith("mean") and len(out) == 10
-    (queries.parent / "labels.csv").write_text("file,base_file\n" + "".join(f"copy_{i}.png,gone.png\n" for i in (1, 4, 7)))
+    rows = "".join(f"copy_{i}.png,gone.png\n" for i in (1, 4, 7))
+    (queries.parent / "labels.csv").write_text("file,base_file\n" + rows)
     assert main(["evaluate", "--index", str(index), "--queries", str(queries)]) == 2
     assert "not in the index, e.g. gone.png" in capsys.readouterr().err
     assert main(["evaluate", "--index", str(index)]) == 2

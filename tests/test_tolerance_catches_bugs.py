@@ -108,7 +108,8 @@ def test_placeholder_row_bug_fails_the_score_table(lesson_dataset):
     targets = [files.index(f) for f in read_labels(DEFAULT_QUERIES.parent / "labels.csv", query_set.relative_paths,
                                                    column="base_file")]
     torch.manual_seed(0)
-    collection, queries = encoder_embeddings(ConvEncoder().eval(), stack_images(lesson_dataset), stack_images(query_set))
+    images, query_images = stack_images(lesson_dataset), stack_images(query_set)
+    collection, queries = encoder_embeddings(ConvEncoder().eval(), images, query_images)
     placeholder = np.random.default_rng(0).standard_normal((1, collection.shape[1])).astype(np.float32)
     shifted = np.concatenate([placeholder, collection])[: len(collection)]  # the original: row i holds image i - 1
     columns = ["embedding", "dims", "category P@10", "category mAP@10", "subcategory P@10", "subcategory mAP@10",

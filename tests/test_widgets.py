@@ -176,3 +176,13 @@ def test_png_bytes_round_trips_a_tensor():
     image = torch.rand(3, 5, 7)
     back = np.asarray(Image.open(io.BytesIO(png_bytes(image))))
     np.testing.assert_array_equal(back, (image.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+
+
+def test_short_names_end_at_a_word():
+    from tutorial_utils.widgets import short_name
+
+    assert short_name("grinning face") == "grinning face"
+    assert short_name("smiling cat face with open mouth") == "smiling cat face with…"
+    assert short_name("flag: United States Outlying Islands") == "flag: United States…"
+    assert short_name("abcdefghijklmnopqrstuvwxyz") == "abcdefghijklmnopqrstuvw…"  # one long word: cut, marked
+    assert all(len(short_name(n)) <= 24 for n in ("a " * 30, "x" * 40, "mouth with open smile and tears of joy"))

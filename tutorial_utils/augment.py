@@ -68,7 +68,8 @@ def hue_rotation(angles: torch.Tensor) -> torch.Tensor:
 
 
 def random_colour(images: torch.Tensor, generator: torch.Generator, p: float = 0.8,
-                  saturation: tuple[float, float] = (0.3, 1.5), lightness: tuple[float, float] = (0.7, 1.3)) -> torch.Tensor:
+                  saturation: tuple[float, float] = (0.3, 1.5),
+                  lightness: tuple[float, float] = (0.7, 1.3)) -> torch.Tensor:
     """Turn the hue anywhere on the wheel, scale saturation, and darken or lighten (white stays white)."""
     n = len(images)
     on = _chosen(n, p, generator)
@@ -106,7 +107,8 @@ def outline(images: torch.Tensor, strength: float = 2.0) -> torch.Tensor:
     return (1 - edges).expand_as(images)
 
 
-def random_views(images: torch.Tensor, generator: torch.Generator, settings: ViewSettings = ViewSettings()) -> torch.Tensor:
+def random_views(images: torch.Tensor, generator: torch.Generator,
+                 settings: ViewSettings = ViewSettings()) -> torch.Tensor:
     """One random view of every image: geometry, then colour, grey, blur and outline, each with its own chance."""
     s = settings
     n = len(images)

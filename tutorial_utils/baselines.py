@@ -42,7 +42,8 @@ def pca_projector(fit_on: torch.Tensor, dims: int = 256, seed: int = 0):
     return lambda images: pca.transform(pixel_embeddings(images)).astype(np.float32)
 
 
-def colour_histogram_tensor(images: torch.Tensor, bins: int = 8, drop_white: bool = True, sqrt: bool = True) -> torch.Tensor:
+def colour_histogram_tensor(images: torch.Tensor, bins: int = 8, drop_white: bool = True,
+                            sqrt: bool = True) -> torch.Tensor:
     """A bins^3 RGB histogram per image, normalised to sum 1, as an (N, bins^3) tensor on the images' device.
 
     ``drop_white`` removes the brightest bin, which the white background fills in every emoji;

@@ -19,7 +19,8 @@ from .evaluation import leave_one_out_neighbours, recall_at_k, score_neighbours
 Pair = tuple[np.ndarray, np.ndarray | None]  # (collection embeddings, query embeddings or None)
 
 
-def encode_images(encoder: nn.Module, images: torch.Tensor, pooling: str = "flatten", batch_size: int = 64) -> np.ndarray:
+def encode_images(encoder: nn.Module, images: torch.Tensor, pooling: str = "flatten",
+                  batch_size: int = 64) -> np.ndarray:
     """Embeddings of an in-memory (N, 3, H, W) batch with ``encoder``, row i = image i."""
     return create_embeddings(encoder, DataLoader(TensorDataset(images, images), batch_size=batch_size),
                              next(encoder.parameters()).device, pooling=pooling)
@@ -29,7 +30,8 @@ def baseline_embeddings(images: torch.Tensor, queries: torch.Tensor | None = Non
     """Raw pixels, PCA of pixels (256 dims) and a colour histogram, for the collection and the queries."""
     out: dict[str, Pair] = {}
     out["raw pixels"] = (pixel_embeddings(images), None if queries is None else pixel_embeddings(queries))
-    out["PCA of pixels (256)"] = (pca_embeddings(images), None) if queries is None else pca_embeddings(images, queries=queries)
+    pca = (pca_embeddings(images), None) if queries is None else pca_embeddings(images, queries=queries)
+    out["PCA of pixels (256)"] = pca
     out["colour histogram"] = (colour_histograms(images), None if queries is None else colour_histograms(queries))
     return out
 
@@ -37,7 +39,8 @@ def baseline_embeddings(images: torch.Tensor, queries: torch.Tensor | None = Non
 def encoder_embeddings(encoder: nn.Module, images: torch.Tensor, queries: torch.Tensor | None = None,
                        pooling: str = "flatten") -> Pair:
     """(collection, queries) embeddings from one encoder."""
-    return encode_images(encoder, images, pooling), None if queries is None else encode_images(encoder, queries, pooling)
+    encoded_queries = None if queries is None else encode_images(encoder, queries, pooling)
+    return encode_images(encoder, images, pooling), encoded_queries
 
 
 def l2_concat(*parts: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .files import atomic_write
-from .models import ConvDecoder, ConvEncoder, ModelConfig, build_models
+from .models import ConvDecoder, ModelConfig, build_models
 
 FORMAT_VERSION = 1
 

@@ -7,13 +7,13 @@ import logging
 import sys
 from pathlib import Path
 
+from .backends import BACKENDS
 from .checkpoints import load_checkpoint
 from .data import ImageReadError
 from .distributed import close_distributed, init_distributed, is_main_process, launched_by_torchrun
 from .embeddings import Embedder, EmbeddingIndex, StaleIndexError
 from .models import ModelConfig
 from .pipeline import CLI_RUN, DEFAULT_DATA, INDEX_FILE, TrainSettings, index_folder, train_folder
-from .backends import BACKENDS
 from .search import SimilarityIndex
 from .selfsup import SHIPPED_CHECKPOINT
 from .training import BEST_CHECKPOINT, pick_device
@@ -99,13 +99,15 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         if not paths:
             raise ValueError(f"{args.queries}: no image files found")
         query_labels = args.query_labels or Path(args.queries).parent / "labels.csv"
-        answers = read_labels(query_labels, [p.relative_to(args.queries).as_posix() for p in paths], column=args.target_column)
+        names = [p.relative_to(args.queries).as_posix() for p in paths]
+        answers = read_labels(query_labels, names, column=args.target_column)
         rows = {name: i for i, name in enumerate(index.files)}
         unknown = sorted({a for a in answers if a not in rows})
         if unknown:
-            raise ValueError(f"{query_labels}: {len(unknown)} answer(s) in column {args.target_column!r} are not in the "
-                             f"index, e.g. {unknown[0]}")
-        recall = recall_at_k(index.embeddings, _embed_in_batches(embedder, paths), [rows[a] for a in answers], (1, 5), args.metric)
+            raise ValueError(f"{query_labels}: {len(unknown)} answer(s) in column {args.target_column!r} "
+                             f"are not in the index, e.g. {unknown[0]}")
+        vectors = _embed_in_batches(embedder, paths)
+        recall = recall_at_k(index.embeddings, vectors, [rows[a] for a in answers], (1, 5), args.metric)
         print(f"queries: R@1 {recall['R@1']:.3f}, R@5 {recall['R@5']:.3f}  ({len(paths)} images of {args.queries}, "
               f"right answer from column {args.target_column!r}, {args.metric})")
     if args.robustness:
@@ -116,7 +118,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         from .robustness import robustness_suite, suite_recall
 
         images = torch.stack([load_image(p, embedder.image_size) for p in index.paths])
-        print(f"robustness: restyled copies of the {len(images)} indexed images, each must find its original ({args.metric})")
+        print(f"robustness: restyled copies of the {len(images)} indexed images, "
+              f"each must find its original ({args.metric})")
         suite = robustness_suite(images)
         recall = suite_recall(index.embeddings, lambda x: _embed_in_batches(embedder, x), suite, np.arange(len(images)),
                               metric=args.metric)

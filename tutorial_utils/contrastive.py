@@ -52,7 +52,8 @@ class BatchNormConvEncoder(nn.Module):
         layers: list[nn.Module] = []
         c_in = 3
         for c_out in channels:
-            layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.MaxPool2d(2), nn.ReLU(inplace=True)]
+            layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.MaxPool2d(2),
+                       nn.ReLU(inplace=True)]
             c_in = c_out
         self.channels = tuple(channels)
         self.layers = nn.Sequential(*layers)

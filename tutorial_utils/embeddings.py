@@ -166,7 +166,7 @@ class EmbeddingIndex:
 
     @classmethod
     def from_vectors(cls, vectors: np.ndarray, root: str | os.PathLike = ".") -> EmbeddingIndex:
-        """An index of bare vectors with no image files behind them (rows named ``row_000000``, ...), for experiments."""
+        """An index of bare vectors with no image files behind them (rows ``row_000000``, ...), for experiments."""
         names = [f"row_{i:06d}" for i in range(len(vectors))]
         return cls(np.asarray(vectors, dtype=np.float32), names, Path(root), [""] * len(names))
 

@@ -39,7 +39,8 @@ def precision_at_k(relevant: np.ndarray, k: int | None = None) -> float:
     return float(relevant[:, :k].mean())
 
 
-def average_precision_at_k(relevant: np.ndarray, n_relevant: np.ndarray | None = None, k: int | None = None) -> np.ndarray:
+def average_precision_at_k(relevant: np.ndarray, n_relevant: np.ndarray | None = None,
+                           k: int | None = None) -> np.ndarray:
     """AP@k of each query: the mean of precision@i over the ranks i <= k holding a relevant item.
 
     The sum is divided by min(k, number of relevant items in the collection) when ``n_relevant`` is
@@ -81,7 +82,8 @@ def score_embeddings(embeddings: np.ndarray, labels: Sequence, k: int = 10, metr
     return score_neighbours(leave_one_out_neighbours(embeddings, k, metric), labels)
 
 
-def per_label_precision(embeddings: np.ndarray, labels: Sequence, k: int = 10, metric: str = "cosine") -> dict[str, float]:
+def per_label_precision(embeddings: np.ndarray, labels: Sequence, k: int = 10,
+                        metric: str = "cosine") -> dict[str, float]:
     """P@k of the queries of each label separately: which groups does the embedding find well?"""
     rel = relevance(leave_one_out_neighbours(embeddings, k, metric), labels)
     labels = np.asarray(labels)

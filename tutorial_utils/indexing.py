@@ -188,7 +188,8 @@ def _build_index(data, checkpoint, index_path, pooling, batch_size, device, num_
     encoder = encoder.eval().to(device, memory_format=torch.channels_last)
     size = config.image_size
     # a self-supervised embedder knows its row length; an autoencoder's encoder has it from its config and pooling
-    dim = getattr(encoder, "embedding_dim", None) or (config.embedding_dim if pooling == "flatten" else config.embedding_shape[0])
+    pooled = config.embedding_dim if pooling == "flatten" else config.embedding_shape[0]
+    dim = getattr(encoder, "embedding_dim", None) or pooled
     paths = list_image_files(root)
     if not paths:
         raise ValueError(f"{root}: no image files found")
@@ -282,7 +283,8 @@ def _finish(work: Path, index_path: Path, root: Path, files: list[str], world: i
     npy = embeddings_file(index_path, new_build_id())
     rows = np.load(work / "embeddings.npy", mmap_mode="r")
     if errors:  # copy the kept rows, a block at a time, into a smaller array
-        out = np.lib.format.open_memmap(work / "kept.npy", mode="w+", dtype=np.float32, shape=(len(keep), rows.shape[1]))
+        out = np.lib.format.open_memmap(work / "kept.npy", mode="w+", dtype=np.float32,
+                                        shape=(len(keep), rows.shape[1]))
         for start in range(0, len(keep), 65536):
             out[start : start + 65536] = rows[keep[start : start + 65536]]
         out.flush()

@@ -110,7 +110,8 @@ def channels_last(x: torch.Tensor) -> torch.Tensor:
     """A batch (N, C, H, W) in channels-last memory layout, the one oneDNN and cuDNN convolve fastest.
 
     With the model's weights in the same layout (``model.to(memory_format=torch.channels_last)``),
-    training runs about 1.2x and inference about 2x faster on a 2-core CPU (scripts/benchmark_training.py); the values are the same up to rounding.
+    training and inference run faster on a CPU (scripts/benchmark_training.py measures it); the values are the
+    same up to rounding.
     """
     return x.contiguous(memory_format=torch.channels_last)
 

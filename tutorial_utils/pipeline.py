@@ -16,8 +16,8 @@ from pathlib import Path
 from .data import FolderDataset
 from .distributed import is_main_process
 from .embeddings import EmbeddingIndex, StaleIndexError, file_digest
-from .indexing import build_index
 from .files import atomic_write
+from .indexing import build_index
 from .models import ModelConfig, build_models
 from .training import BEST_CHECKPOINT, EpochCallback, History, fit, make_loaders, seed_everything
 

@@ -80,7 +80,8 @@ TRANSFORMS: dict[str, Callable[[Image.Image, int], Image.Image]] = {
 def robustness_suite(images: torch.Tensor, transforms: Mapping[str, Callable] = TRANSFORMS) -> dict[str, torch.Tensor]:
     """{transform name: (N, 3, S, S) float copies}, copy i made from image i (the row it must find)."""
     originals = [tensor_to_pil(im) for im in images]
-    return {name: torch.stack([pil_to_tensor(fn(im, i)) for i, im in enumerate(originals)]) for name, fn in transforms.items()}
+    return {name: torch.stack([pil_to_tensor(fn(im, i)) for i, im in enumerate(originals)])
+            for name, fn in transforms.items()}
 
 
 def suite_recall(

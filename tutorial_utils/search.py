@@ -99,7 +99,8 @@ class SimilarityIndex:
         rows = [rows] if isinstance(rows, int) else list(rows)
         return self._neighbours(self.index.embeddings[rows], k, rows)
 
-    def search(self, queries: ImageLike | torch.Tensor | list, k: int = 5, exclude_self: bool = True) -> list[Neighbours]:
+    def search(self, queries: ImageLike | torch.Tensor | list, k: int = 5,
+               exclude_self: bool = True) -> list[Neighbours]:
         """Neighbours of one or many query images of any size or mode.
 
         With ``exclude_self``, a query given by the path of an indexed file does not find itself.

@@ -55,8 +55,10 @@ class SelfSupervisedEmbedder(nn.Module):
         return torch.cat([F.normalize(pooled[p](), dim=1) for p in self.pooling], dim=1)
 
     def part_widths(self) -> dict[str, int]:
-        """Each part's number of values, in output order: C for ``avg``, C * H * W for ``flatten``, bins^3 for the histogram."""
-        width = {"avg": self.feature_mean.shape[0], "flatten": self.feature_mean.numel()}  # the map the mean was taken of
+        """Each part's number of values, in output order: C for ``avg``, C * H * W for ``flatten``, bins^3 for the
+        histogram."""
+        # the map the mean was taken of
+        width = {"avg": self.feature_mean.shape[0], "flatten": self.feature_mean.numel()}
         parts = {p: width[p] for p in self.pooling}
         return parts | ({"histogram": self.bins**3} if self.histogram_weight else {})
 

@@ -64,7 +64,8 @@ def make_loaders(
     shuffle_rng = torch.Generator().manual_seed(seed)
     if process_group_info()[1] > 1:
         return (
-            DataLoader(train_set, batch_size=batch_size, sampler=DistributedSampler(train_set, shuffle=True, seed=seed)),
+            DataLoader(train_set, batch_size=batch_size,
+                       sampler=DistributedSampler(train_set, shuffle=True, seed=seed)),
             DataLoader(val_set, batch_size=batch_size, sampler=DistributedSampler(val_set, shuffle=False)),
             DataLoader(dataset, batch_size=batch_size),
         )

@@ -35,6 +35,14 @@ METRICS = ("cosine", "euclidean")
 MAX_UPLOAD_BYTES = 50_000_000  # an upload bigger than this is refused before it is decoded
 
 
+def short_name(name: str, width: int = 24) -> str:
+    """``name`` cut at a word to at most ``width`` characters, with "…" when words were left out."""
+    if len(name) <= width:
+        return name
+    cut = name[: width - 1].rsplit(" ", 1)[0] if " " in name[: width - 1] else name[: width - 1]
+    return cut.rstrip(" ,:") + "…"
+
+
 def png_bytes(image: Image.Image | torch.Tensor, scale: int = 1) -> bytes:
     """An RGB picture (PIL image, or a (3, H, W) tensor in [0, 1]) as PNG bytes, enlarged ``scale`` times."""
     if isinstance(image, torch.Tensor):
@@ -47,7 +55,7 @@ def png_bytes(image: Image.Image | torch.Tensor, scale: int = 1) -> bytes:
 
 
 def read_upload(name: str, content: bytes) -> Image.Image:
-    """Uploaded bytes -> a decoded PIL image; :class:`ImageReadError` naming the file when it is not a readable image."""
+    """Uploaded bytes -> a decoded PIL image; :class:`ImageReadError` naming the file when it is not an image."""
     if len(content) > MAX_UPLOAD_BYTES:
         raise ImageReadError(name, "too large", f"{len(content):,} bytes, limit {MAX_UPLOAD_BYTES:,}")
     if not content:
@@ -103,7 +111,8 @@ class NeighbourExplorer:
     embedding to its decoder, to show the reconstruction. ``names`` label the index rows.
     """
 
-    def __init__(self, searchers: Mapping[str, SimilarityIndex], names: Sequence[str], variants: str | Path | None = None,
+    def __init__(self, searchers: Mapping[str, SimilarityIndex], names: Sequence[str],
+                 variants: str | Path | None = None,
                  decoders: Mapping[str, nn.Module] | None = None, k: int = 6, max_k: int = 12) -> None:
         import ipywidgets as w
 
@@ -238,7 +247,7 @@ class NeighbourExplorer:
         cells = []
         for rank, (row, dist) in enumerate(zip(results.indices, results.distances), start=1):
             picture = w.Image(value=png_bytes(load_rgb(self.paths[row], size)), format="png", width=80, height=80)
-            caption = w.HTML(f"<small>#{rank} d={dist:.3f}<br>{html.escape(self.names[row][:24])}</small>")
+            caption = w.HTML(f"<small>#{rank} d={dist:.3f}<br>{html.escape(short_name(self.names[row]))}</small>")
             button = w.Button(description="search", tooltip=self.labels[row], layout=w.Layout(width="90px"))
             button.on_click(lambda _, row=row: self._choose(row))
             cell = w.VBox([picture, caption, button], layout=w.Layout(width="100px", margin="4px"))

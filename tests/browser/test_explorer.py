@@ -98,7 +98,8 @@ def wait_for_cells(page, notebook: str) -> None:
         else:  # something ran, nothing runs or waits now, yet a cell has no number: it was skipped
             idle_since = idle_since or now
             first = done.index(False)
-            assert now - idle_since < 10, f"{notebook}: cell {first} ({cells[first]['source']!r}) was never run; {dialog(page)}"
+            assert now - idle_since < 10, \
+                f"{notebook}: cell {first} ({cells[first]['source']!r}) was never run; {dialog(page)}"
         page.wait_for_timeout(500)
 
 
