@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 KERNEL_S = 120  # a cold machine imports torch in the kernel's first seconds
 START_S = 30  # Run All must have started a cell by then
-CELL_S = 240  # the longest cell, notebook 03's training, takes about a minute on 2 cores
+CELL_S = 180  # a running cell may go this long without new output (03's training prints a line per epoch)
 REDRAW_S = 20  # a redraw takes about a second; generous for a busy machine
 
 # the open notebook's kernel as JupyterLab's own session sees it (exposed by --LabApp.expose_app_in_browser)
@@ -34,8 +34,19 @@ KERNEL_STATE = """() => { const s = window.jupyterapp && window.jupyterapp.shell
 CELLS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')].map(c => ({
     prompt: ((c.querySelector('.jp-InputPrompt') || {}).textContent || '').trim(),
     source: ((c.querySelector('.jp-InputArea-editor .cm-line') || {}).textContent || '').trim().slice(0, 70),
+    output: [...c.querySelectorAll('.jp-OutputArea-output')].map(e => e.textContent).join('').length,
     error: [...c.querySelectorAll(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")]
              .map(e => e.textContent).filter(t => t.includes('Traceback') || t.includes('Error')).join('\\n')}))"""
+
+
+@pytest.fixture(scope="module")
+def page(browser, lab: Lab):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.on("console", lambda m: lab.errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: lab.errors.append(f"page error: {e}"))
+    yield page
+    context.close()
 
 
 def run_all(page, lab: Lab, notebook: str) -> None:
@@ -73,8 +84,8 @@ def dialog(page) -> str:
 
 def wait_for_cells(page, notebook: str) -> None:
     """Until every code cell shows ``[n]``. Fails at once on a traceback; after START_S when no cell started;
-    when the running cell (the first ``[*]``; the queued ones show it too) runs for CELL_S; or when no cell is
-    running or queued but one shows no number. Each message names the cell."""
+    when the running cell (the first ``[*]``; the queued ones show it too) runs CELL_S without new output; or
+    when no cell is running or queued but one shows no number. Each message names the cell."""
     started = time.monotonic()
     current, since, idle_since = None, started, None
     while True:
@@ -88,10 +99,10 @@ def wait_for_cells(page, notebook: str) -> None:
         running = next((i for i, c in enumerate(cells) if "*" in c["prompt"]), None)
         if running is not None:
             idle_since = None
-            if running != current:
-                current, since = running, now
+            if (running, cells[running]["output"]) != current:  # another cell, or new output: it is alive
+                current, since = (running, cells[running]["output"]), now
             assert now - since < CELL_S, \
-                f"{notebook}: cell {running} ({cells[running]['source']!r}) still running after {CELL_S} s"
+                f"{notebook}: cell {running} ({cells[running]['source']!r}) running with no new output for {CELL_S} s"
         elif not any(done):
             assert now - started < START_S, (f"{notebook}: Run All started no cell within {START_S} s; "
                                              f"kernel {page.evaluate(KERNEL_STATE)}; {dialog(page)}")
