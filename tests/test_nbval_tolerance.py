@@ -32,7 +32,7 @@ def test_split_numbers_keeps_words_and_file_names_apart_from_numbers():
 
 
 def test_within_tolerance_passes_where_a_string_comparison_fails():
-    # the example: truncating digits with a regex cannot make these two equal, a tolerance can
+    # truncating digits with a regex cannot make these two equal; a tolerance can
     assert compare_text("best validation MSE 0.02349", "best validation MSE 0.02351", LOSS) is None
     assert compare_text("val MSE 0.0239", "val MSE 0.0233", LOSS) is None
 

@@ -52,9 +52,9 @@ def page(browser, lab: Lab):
 def run_all(page, lab: Lab, notebook: str) -> None:
     """Open ``notebook``, clear its stored outputs, run all cells through the Run menu, wait for every cell.
 
-    Run All is clicked only once JupyterLab's session has a connected, idle kernel: before that, JupyterLab
-    skips every cell without a word (its run action clears a cell instead of running it while the session has
-    no kernel yet), and the wait would hang. Each wait fails fast and names what is stuck.
+    Run All is clicked only once JupyterLab's session has a connected, idle kernel: JupyterLab's run action
+    clears a cell instead of running it when the session still has no kernel after trying to start one (a kernel
+    dialog, a slow start), and a wait for prompts would then hang. Each wait fails fast and names what is stuck.
     """
     page.goto(lab.notebook_url(notebook))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
