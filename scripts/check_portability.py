@@ -29,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import run_tests  # noqa: E402
 
 from tests.nbval_tolerance import cell_tolerance, compare_text, number_spread, tolerance_fraction  # noqa: E402
 
@@ -130,7 +133,6 @@ def _notebooks() -> list[Path]:
 
 def _execute(name: str, extra_env: dict[str, str], layout: str) -> Path:
     """Execute every notebook and solution under one condition into OUT/name; return that folder."""
-    import importlib.util
     import shutil
     import time
 
@@ -140,9 +142,6 @@ def _execute(name: str, extra_env: dict[str, str], layout: str) -> Path:
     lesson = [sys.executable, str(ROOT / "scripts" / "run_lesson.py"), "--no-html"]
     rel = [p.relative_to(ROOT).as_posix() for p in _notebooks()]
     if layout == "groups":
-        spec = importlib.util.spec_from_file_location("run_tests", ROOT / "scripts" / "run_tests.py")
-        run_tests = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(run_tests)
         jobs = {group: [p for p in paths if p.endswith(".ipynb")] for group, paths in run_tests.groups().items()}
         commands = [lesson + ["--run-dir", str(run_dir / group), "--jobs", "1", "--notebooks", *paths]
                     for group, paths in jobs.items() if paths]

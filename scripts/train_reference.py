@@ -33,17 +33,17 @@ import torch  # noqa: E402
 from benchmark import cpu_name  # noqa: E402
 
 from tests.nbval_tolerance import TOLERANCES  # noqa: E402
-from tutorial_utils.checkpoints import read_checkpoint, save_checkpoint  # noqa: E402
-from tutorial_utils.models import ModelConfig, build_models  # noqa: E402
+from tutorial_utils.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint  # noqa: E402
+from tutorial_utils.models import ModelConfig  # noqa: E402
 from tutorial_utils.pipeline import DEFAULT_DATA, REFERENCE_CHECKPOINT, TrainSettings, relative, train_folder  # noqa: E402
 from tutorial_utils.training import BEST_CHECKPOINT  # noqa: E402
 
 
-def train(run_dir: Path) -> tuple[dict, float]:
-    """Notebook 03's run: the default ModelConfig and TrainSettings on the shipped emoji; (best.pt state, seconds)."""
+def train(run_dir: Path) -> tuple[Path, float]:
+    """Notebook 03's run: the default ModelConfig and TrainSettings on the shipped emoji; (best.pt, seconds)."""
     start = time.perf_counter()
     train_folder(DEFAULT_DATA, run_dir, ModelConfig(image_size=64), TrainSettings(), progress=False, verbose=True)
-    return read_checkpoint(run_dir / BEST_CHECKPOINT), time.perf_counter() - start
+    return run_dir / BEST_CHECKPOINT, time.perf_counter() - start
 
 
 def record(state: dict, seconds: float) -> dict:
@@ -65,13 +65,9 @@ def record(state: dict, seconds: float) -> dict:
     }
 
 
-def write(state: dict, seconds: float, out: Path) -> None:
+def write(best: Path, seconds: float, out: Path) -> None:
     """The best epoch's weights (no optimizer state) and the record of how they were made."""
-    config = ModelConfig(image_size=state["config"]["image_size"], channels=tuple(state["config"]["channels"]),
-                         output=state["config"]["output"])
-    encoder, decoder = build_models(config)
-    encoder.load_state_dict(state["encoder"])
-    decoder.load_state_dict(state["decoder"])
+    encoder, decoder, config, state = load_checkpoint(best)
     meta = record(state, seconds)
     save_checkpoint(out, config, encoder, decoder, epoch=state["epoch"], history=state["history"],
                     val_loss=state["val_loss"], meta=meta)
@@ -88,8 +84,8 @@ def check(out: Path) -> int:
     """Train again and compare the best validation MSE with the shipped one under notebook 03's tolerance."""
     shipped = read_checkpoint(out)["history"]["best_val_loss"]
     with tempfile.TemporaryDirectory() as tmp:
-        state, seconds = train(Path(tmp))
-    new = state["history"]["best_val_loss"]
+        best, seconds = train(Path(tmp))
+        new = read_checkpoint(best)["history"]["best_val_loss"]
     tol = TOLERANCES["loss"]
     allowed = tol.atol + tol.rtol * shipped
     ok = abs(new - shipped) <= allowed
@@ -107,8 +103,7 @@ def main() -> int:
     if args.check:
         return check(args.out)
     with tempfile.TemporaryDirectory() as tmp:
-        state, seconds = train(Path(tmp))
-    write(state, seconds, args.out)
+        write(*train(Path(tmp)), args.out)
     return 0
 
 

@@ -39,7 +39,8 @@ def short_name(name: str, width: int = 24) -> str:
     """``name`` cut at a word to at most ``width`` characters, with "…" when words were left out."""
     if len(name) <= width:
         return name
-    cut = name[: width - 1].rsplit(" ", 1)[0] if " " in name[: width - 1] else name[: width - 1]
+    head = name[: width - 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head else head
     return cut.rstrip(" ,:") + "…"
 
 
