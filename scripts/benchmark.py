@@ -44,8 +44,10 @@ from tutorial_utils.checkpoints import load_checkpoint, save_checkpoint  # noqa:
 from tutorial_utils.data import FolderDataset  # noqa: E402
 from tutorial_utils.embeddings import EmbeddingIndex, create_embeddings  # noqa: E402
 from tutorial_utils.models import ModelConfig, build_models  # noqa: E402
-from tutorial_utils.pipeline import DEFAULT_DATA, REFERENCE_CHECKPOINT, index_folder  # noqa: E402
-from tutorial_utils.scale import make_vectors, median_times, recall_curve  # noqa: E402
+from tutorial_utils.paths import DEFAULT_DATA, REFERENCE_CHECKPOINT  # noqa: E402
+from tutorial_utils.pipeline import index_folder  # noqa: E402
+from tutorial_utils.scale.timing import median_times  # noqa: E402
+from tutorial_utils.scale.vectors import make_vectors, recall_curve  # noqa: E402
 from tutorial_utils.search import SimilarityIndex  # noqa: E402
 from tutorial_utils.training import make_adam, make_loaders, train_step, val_step  # noqa: E402
 
@@ -108,7 +110,7 @@ def bench_indexing(repeats: int, work: Path) -> None:
     print("\nindexing: decode + embed + save all 1,911 emoji (untrained encoder)             seconds   speed-up")
     import torchvision.transforms as T
 
-    from tutorial_utils.indexing import default_workers
+    from tutorial_utils.scale.indexing import default_workers
 
     checkpoint = untrained_checkpoint(work)
     o_enc = original.original_encoder()  # the same architecture; speed does not depend on the weights
@@ -205,7 +207,7 @@ def bench_scale(n: int, pooling: str, n_queries: int, repeats: int, nprobes: lis
     if n <= 200_000:
         sk = SimilarityIndex(index, backend="sklearn")
         fns["sklearn"] = lambda: sk.search_vectors(queries, k=k)
-    from tutorial_utils.backends import normalise_rows
+    from tutorial_utils.scale.backends import normalise_rows
 
     xt, qt = torch.from_numpy(normalise_rows(x)), torch.from_numpy(normalise_rows(queries))
     fns["topk"] = lambda: torch_topk(xt, qt, k)

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tutorial_utils.data import FolderDataset  # noqa: E402
 from tutorial_utils.models import ModelConfig, build_models  # noqa: E402
-from tutorial_utils.pipeline import DEFAULT_DATA  # noqa: E402
+from tutorial_utils.paths import DEFAULT_DATA  # noqa: E402
 from tutorial_utils.training import make_loaders  # noqa: E402
 
 

@@ -20,14 +20,15 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tutorial_utils.baselines import colour_histograms, pca_projector, pixel_embeddings, stack_images  # noqa: E402
-from tutorial_utils.benchmark import encode_images, table_rows  # noqa: E402
 from tutorial_utils.checkpoints import load_checkpoint  # noqa: E402
 from tutorial_utils.data import FolderDataset  # noqa: E402
+from tutorial_utils.embeddings import embed_images  # noqa: E402
+from tutorial_utils.evaluation.baselines import colour_histograms, pca_projector, pixel_embeddings, stack_images  # noqa: E402
+from tutorial_utils.evaluation.robustness import robustness_suite, robustness_table  # noqa: E402
+from tutorial_utils.evaluation.tables import table_rows  # noqa: E402
 from tutorial_utils.notebook import format_table  # noqa: E402
-from tutorial_utils.pipeline import DEFAULT_DATA, REFERENCE_CHECKPOINT  # noqa: E402
-from tutorial_utils.robustness import robustness_suite, robustness_table  # noqa: E402
-from tutorial_utils.selfsup import SHIPPED_CHECKPOINT  # noqa: E402
+from tutorial_utils.paths import DEFAULT_DATA, REFERENCE_CHECKPOINT  # noqa: E402
+from tutorial_utils.selfsup.embedder import SIMCLR_CHECKPOINT  # noqa: E402
 
 
 def main() -> None:
@@ -38,13 +39,13 @@ def main() -> None:
     args = parser.parse_args()
     images = stack_images(FolderDataset(DEFAULT_DATA, image_size=64))
     autoencoder, _, _, _ = load_checkpoint(args.autoencoder or REFERENCE_CHECKPOINT)
-    simclr, _, _, _ = load_checkpoint(SHIPPED_CHECKPOINT)
-    shipped = lru_cache(maxsize=None)(lambda x: encode_images(simclr, x))
+    simclr, _, _, _ = load_checkpoint(SIMCLR_CHECKPOINT)
+    shipped = lru_cache(maxsize=None)(lambda x: embed_images(simclr, x))
     embed = {
         "raw pixels": pixel_embeddings,
         "colour histogram": colour_histograms,
         "PCA of pixels (256)": pca_projector(images),
-        "autoencoder": lambda x: encode_images(autoencoder, x),
+        "autoencoder": lambda x: embed_images(autoencoder, x),
         "SimCLR shipped, alone": lambda x: shipped(x)[:, :1280],
         "SimCLR shipped + histogram": shipped,
     }

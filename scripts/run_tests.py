@@ -31,8 +31,8 @@ GROUPS = 4
 # rough seconds of each test path on one core (scripts/run_lesson.py's timings and pytest --durations), only to
 # balance the groups; a path not listed counts DEFAULT_SECONDS of its kind
 EXPECTED_SECONDS = {
-    "tests/test_distributed.py": 22, "tests/test_tolerance_catches_bugs.py": 15, "tests/test_run_lesson.py": 7,
-    "tests/test_nbval_tolerance.py": 5, "tests/test_indexing.py": 4, "tests/test_backends.py": 4,
+    "tests/scale/test_distributed.py": 22, "tests/test_tolerance_catches_bugs.py": 15, "tests/test_run_lesson.py": 7,
+    "tests/test_nbval_tolerance.py": 5, "tests/scale/test_indexing.py": 4, "tests/scale/test_backends.py": 4,
     "tests/test_cli.py": 3,
     "notebooks/01_dataset.ipynb": 15, "notebooks/02_encoder_decoder.ipynb": 8, "notebooks/03_training.ipynb": 70,
     "notebooks/04_embeddings.ipynb": 18, "notebooks/05_knn_search.ipynb": 14, "notebooks/06_evaluation.ipynb": 54,
@@ -55,7 +55,7 @@ def expected(path: str) -> float:
 def groups() -> dict[str, list[str]]:
     """The test paths of each process: every unit-test file and every notebook, dealt out longest first to the
     least loaded group, each list in the order pytest would collect them (tests, notebooks, solutions)."""
-    tests = sorted((ROOT / "tests").glob("test_*.py"))  # not tests/browser: `make test-browser`
+    tests = sorted(p for p in (ROOT / "tests").rglob("test_*.py") if "browser" not in p.parts)  # make test-browser
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     solutions = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
     paths = [p.relative_to(ROOT).as_posix() for p in tests + notebooks + solutions]

@@ -35,14 +35,14 @@ from benchmark import cpu_name  # noqa: E402
 from tests.nbval_tolerance import TOLERANCES  # noqa: E402
 from tutorial_utils.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint  # noqa: E402
 from tutorial_utils.models import ModelConfig  # noqa: E402
-from tutorial_utils.pipeline import DEFAULT_DATA, REFERENCE_CHECKPOINT, TrainSettings, relative, train_folder  # noqa: E402
-from tutorial_utils.training import BEST_CHECKPOINT  # noqa: E402
+from tutorial_utils.paths import BEST_CHECKPOINT, DEFAULT_DATA, REFERENCE_CHECKPOINT, relative  # noqa: E402
+from tutorial_utils.pipeline import TrainSettings, train_folder  # noqa: E402
 
 
 def train(run_dir: Path) -> tuple[Path, float]:
     """Notebook 03's run: the default ModelConfig and TrainSettings on the shipped emoji; (best.pt, seconds)."""
     start = time.perf_counter()
-    train_folder(DEFAULT_DATA, run_dir, ModelConfig(image_size=64), TrainSettings(), progress=False, verbose=True)
+    train_folder(DEFAULT_DATA, run_dir, ModelConfig(image_size=64), TrainSettings(), verbose=True)
     return run_dir / BEST_CHECKPOINT, time.perf_counter() - start
 
 

@@ -30,17 +30,17 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tutorial_utils.baselines import stack_images  # noqa: E402
-from tutorial_utils.benchmark import encode_images  # noqa: E402
 from tutorial_utils.checkpoints import read_checkpoint  # noqa: E402
-from tutorial_utils.contrastive import ContrastiveSettings, fold_batch_norm, train_contrastive  # noqa: E402
 from tutorial_utils.data import FolderDataset, read_labels, resize_square, to_rgb  # noqa: E402
-from tutorial_utils.evaluation import recall_at_k, score_embeddings  # noqa: E402
+from tutorial_utils.embeddings import embed_images  # noqa: E402
+from tutorial_utils.evaluation.baselines import stack_images  # noqa: E402
+from tutorial_utils.evaluation.metrics import recall_at_k, score_embeddings  # noqa: E402
 from tutorial_utils.models import ConvEncoder, ModelConfig  # noqa: E402
-from tutorial_utils.pipeline import DEFAULT_DATA, DEFAULT_LABELS, DEFAULT_QUERIES  # noqa: E402
-from tutorial_utils.selfsup import (  # noqa: E402
-    POOLINGS,
-    SHIPPED_CHECKPOINT,
+from tutorial_utils.paths import DEFAULT_DATA, DEFAULT_LABELS, DEFAULT_QUERIES  # noqa: E402
+from tutorial_utils.selfsup.contrastive import ContrastiveSettings, fold_batch_norm, train_contrastive  # noqa: E402
+from tutorial_utils.selfsup.embedder import (  # noqa: E402
+    FEATURE_PARTS,
+    SIMCLR_CHECKPOINT,
     SelfSupervisedEmbedder,
     mean_features,
     save_selfsup_checkpoint,
@@ -103,7 +103,7 @@ def extra_images(cache: Path, size: int = 64) -> tuple[np.ndarray, dict[str, int
 
 
 # the embeddings scored in the log: name -> (pooling, histogram weight); the last is the one that ships
-VARIANTS = {"simclr": (("avg",), 0.0), "simclr+histogram": (("avg",), 1.0), "shipped": (POOLINGS, 1.0)}
+VARIANTS = {"simclr": (("avg",), 0.0), "simclr+histogram": (("avg",), 1.0), "shipped": (FEATURE_PARTS, 1.0)}
 
 
 def evaluate(encoder, centre: torch.Tensor, images: torch.Tensor, labels: dict, queries: torch.Tensor,
@@ -112,7 +112,7 @@ def evaluate(encoder, centre: torch.Tensor, images: torch.Tensor, labels: dict, 
     out = {}
     for name, (pooling, weight) in VARIANTS.items():
         embed = SelfSupervisedEmbedder(encoder, centre, pooling, weight).eval()
-        collection, query_rows = encode_images(embed, images), encode_images(embed, queries)
+        collection, query_rows = embed_images(embed, images), embed_images(embed, queries)
         for level, labs in labels.items():
             out[f"{name} {level} P@10"] = round(score_embeddings(collection, labs)["P@10"], 4)
         out[f"{name} skin-tone R@1"] = round(recall_at_k(collection, query_rows, targets, (1,))["R@1"], 4)
@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=ContrastiveSettings.seed)
     parser.add_argument("--no-extra", action="store_true", help="train on the Noto collection only")
     parser.add_argument("--cache", type=Path, default=ROOT / "runs" / "selfsup-cache")
-    parser.add_argument("--out", type=Path, default=SHIPPED_CHECKPOINT)
+    parser.add_argument("--out", type=Path, default=SIMCLR_CHECKPOINT)
     parser.add_argument("--eval-every", type=int, default=5)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--encoder-from", type=Path, default=None,
@@ -177,7 +177,7 @@ def main() -> None:
         model, losses = train_contrastive(train, settings, device=args.device, on_epoch=on_epoch)
         encoder = fold_batch_norm(model)
     centre = mean_features(encoder, train)
-    embedder = SelfSupervisedEmbedder(encoder, centre, POOLINGS, histogram_weight=1.0)
+    embedder = SelfSupervisedEmbedder(encoder, centre, FEATURE_PARTS, histogram_weight=1.0)
     final = evaluate(encoder, centre, images, labels, queries, targets)
     meta = {
         "command": "python " + " ".join([Path(sys.argv[0]).as_posix()] + sys.argv[1:]),
@@ -185,7 +185,7 @@ def main() -> None:
         "device": args.device, "threads": torch.get_num_threads(), "minutes": round((time.time() - started) / 60, 1),
         "versions": {"python": platform.python_version(), "torch": str(torch.__version__), "numpy": np.__version__},
         "machine": platform.processor() or platform.machine(), "final_scores": final,
-        "embedding": {"pooling": list(POOLINGS), "histogram_weight": 1.0,
+        "embedding": {"pooling": list(FEATURE_PARTS), "histogram_weight": 1.0,
                       "centre": "mean feature map of the training images"},
         "licences": {package: licence for package, (_, licence) in EXTRA_SETS.items()},
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tutorial_utils.cli import main
+from tutorial_utils.cli.main import main
 
 
 def test_train_index_search_on_a_tiny_folder(image_folder: Path, tmp_path: Path, capsys):

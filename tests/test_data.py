@@ -12,7 +12,7 @@ from PIL import Image
 from tutorial_utils.data import (
     FolderDataset,
     ImageReadError,
-    load_image,
+    image_to_tensor,
     read_labels,
     split_indices,
     to_rgb,
@@ -233,12 +233,12 @@ def test_train_val_split_of_a_dataset(image_folder: Path):
 
 def test_load_image_accepts_paths_pil_and_tensors(image_folder: Path):
     path = image_folder / "img_000.png"
-    a = load_image(path, 32)
-    b = load_image(Image.open(path).convert("RGBA").resize((80, 80)), 32)
-    c = load_image(torch.rand(3, 50, 70), 32)
+    a = image_to_tensor(path, 32)
+    b = image_to_tensor(Image.open(path).convert("RGBA").resize((80, 80)), 32)
+    c = image_to_tensor(torch.rand(3, 50, 70), 32)
     assert a.shape == b.shape == c.shape == (3, 32, 32)
     with pytest.raises(ValueError, match="expected a"):
-        load_image(torch.rand(1, 3, 32, 32), 32)
+        image_to_tensor(torch.rand(1, 3, 32, 32), 32)
 
 
 def test_read_labels_in_file_order_and_reports_missing(tmp_path: Path):

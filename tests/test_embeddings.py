@@ -10,13 +10,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from tutorial_utils.data import FolderDataset
-from tutorial_utils.embeddings import (
-    Embedder,
-    EmbeddingIndex,
-    StaleIndexError,
-    create_embeddings,
-    pool_features,
-)
+from tutorial_utils.embeddings import Embedder, EmbeddingIndex, StaleIndexError, create_embeddings, pool_features
 from tutorial_utils.models import ConvEncoder
 
 from .conftest import distinct_image

@@ -4,16 +4,8 @@ from pathlib import Path
 
 from tutorial_utils.embeddings import EmbeddingIndex
 from tutorial_utils.models import ModelConfig
-from tutorial_utils.pipeline import (
-    REFERENCE_CHECKPOINT,
-    REPO_ROOT,
-    TrainSettings,
-    ensure_index,
-    lesson_run_dir,
-    load_history,
-    relative,
-    train_folder,
-)
+from tutorial_utils.paths import REFERENCE_CHECKPOINT, REPO_ROOT, lesson_run_dir, relative
+from tutorial_utils.pipeline import TrainSettings, ensure_index, load_history, train_folder
 
 from .conftest import distinct_image
 
@@ -34,8 +26,8 @@ def test_relative_inside_and_outside_the_repo(tmp_path: Path):
 
 def test_train_folder_is_reproducible_and_saves_history(image_folder: Path, tmp_path: Path):
     settings = TrainSettings(epochs=2, batch_size=4, seed=5)
-    a = train_folder(image_folder, tmp_path / "a", CONFIG, settings, progress=False, verbose=False)
-    b = train_folder(image_folder, tmp_path / "b", CONFIG, settings, progress=False, verbose=False)
+    a = train_folder(image_folder, tmp_path / "a", CONFIG, settings, verbose=False)
+    b = train_folder(image_folder, tmp_path / "b", CONFIG, settings, verbose=False)
     assert a.val_loss == b.val_loss  # the seed fixes the initial weights too
     assert load_history(tmp_path / "a").val_loss == a.val_loss
 
@@ -43,7 +35,7 @@ def test_train_folder_is_reproducible_and_saves_history(image_folder: Path, tmp_
 def test_ensure_index_builds_reuses_and_rebuilds(image_folder: Path, tmp_path: Path):
     run = tmp_path / "run"
     settings = TrainSettings(epochs=1, batch_size=4)
-    train_folder(image_folder, run, CONFIG, settings, progress=False, verbose=False)
+    train_folder(image_folder, run, CONFIG, settings, verbose=False)
     first = ensure_index(run, run / "best.pt", image_folder)
     assert len(first.files) == 12 and (run / "index.json").is_file()
     stamp = (run / "index.json").stat().st_mtime_ns
@@ -60,7 +52,7 @@ def test_ensure_index_builds_reuses_and_rebuilds(image_folder: Path, tmp_path: P
 def test_ensure_index_rebuilds_for_another_checkpoint(image_folder: Path, tmp_path: Path):
     for name, seed in (("a", 0), ("b", 1)):
         train_folder(image_folder, tmp_path / name, CONFIG, TrainSettings(epochs=1, batch_size=4, seed=seed),
-                     progress=False, verbose=False)
+                     verbose=False)
     run = tmp_path / "run"
     a = ensure_index(run, tmp_path / "a" / "best.pt", image_folder)
     b = ensure_index(run, tmp_path / "b" / "best.pt", image_folder)

@@ -58,5 +58,5 @@ def test_no_notebook_after_03_reads_the_model_that_03_trains():
         assert not re.search(r"(RUN_DIR|lesson_run_dir\(\))\s*/\s*[\"'](best|last)\.pt", code), notebook.name
         assert "ensure_trained" not in code and "history.json" not in code, notebook.name
         if "load_checkpoint(" in code or "ensure_index(" in code or "index_folder(" in code:
-            shipped = "CHECKPOINT = REFERENCE_CHECKPOINT" in code or "load_checkpoint(SHIPPED_CHECKPOINT)" in code
+            shipped = "CHECKPOINT = REFERENCE_CHECKPOINT" in code or "load_checkpoint(SIMCLR_CHECKPOINT)" in code
             assert shipped, notebook.name

@@ -13,7 +13,8 @@ def test_the_groups_cover_every_notebook_once_and_keep_the_lesson_order():
     script = load_script("run_tests")
     groups = script.groups()
     notebooks = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb"))
-    tests = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").glob("test_*.py"))
+    tests = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("test_*.py")
+                   if "browser" not in p.parts)
     together = [p for paths in groups.values() for p in paths]
     assert len(groups) == script.GROUPS and all(groups.values())
     assert sorted(together) == sorted(tests + notebooks) and len(together) == len(set(together))

@@ -19,12 +19,13 @@ from torch import nn
 
 import tutorial_utils.training as training
 from tests.nbval_tolerance import cell_tolerance, compare_text
-from tutorial_utils.baselines import stack_images
-from tutorial_utils.benchmark import encoder_embeddings, score_table, table_rows
 from tutorial_utils.data import FolderDataset, read_labels
+from tutorial_utils.evaluation.baselines import stack_images
+from tutorial_utils.evaluation.tables import encoder_embeddings, score_table, table_rows
 from tutorial_utils.models import ConvEncoder, ModelConfig, build_models
 from tutorial_utils.notebook import format_table
-from tutorial_utils.pipeline import DEFAULT_DATA, DEFAULT_LABELS, DEFAULT_QUERIES, TrainSettings, train_folder
+from tutorial_utils.paths import DEFAULT_DATA, DEFAULT_LABELS, DEFAULT_QUERIES
+from tutorial_utils.pipeline import TrainSettings, train_folder
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -51,7 +52,7 @@ def first_epochs_log(epochs_shown: int, dataset: FolderDataset, tmp_path: Path) 
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.suppress(_Stop):
         train_folder(DEFAULT_DATA, tmp_path, ModelConfig(image_size=64), TrainSettings(), device="cpu",
-                     progress=False, dataset=dataset, callbacks=[stop])
+                     dataset=dataset, callbacks=[stop])
     return out.getvalue()
 
 

@@ -1,11 +1,14 @@
-"""Save and load checkpoints that carry the config needed to rebuild the models.
+"""Save and load checkpoints that carry the config needed to rebuild the models (notebooks 03 and 04).
 
-Checkpoints are written atomically, so a crash mid-save never destroys the previous best model.
+Checkpoints are written atomically, so a crash mid-save never destroys the previous best model. A checkpoint of
+another kind than the autoencoder (``state["kind"]``) is rebuilt by the loader its module registered with
+:func:`register_checkpoint_kind`; the self-supervised embedding of notebook 09 is one.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,13 @@ from .files import atomic_write
 from .models import ConvDecoder, ModelConfig, build_models
 
 FORMAT_VERSION = 1
+KindLoader = Callable[[nn.Module, dict[str, Any]], nn.Module]  # (loaded encoder, raw state) -> the model to use
+_KIND_LOADERS: dict[str, KindLoader] = {}
+
+
+def register_checkpoint_kind(kind: str, loader: KindLoader) -> None:
+    """Let :func:`load_checkpoint` rebuild checkpoints whose ``kind`` is ``kind`` with ``loader``."""
+    _KIND_LOADERS[kind] = loader
 
 
 def save_checkpoint(
@@ -58,14 +68,18 @@ def load_checkpoint(
 ) -> tuple[nn.Module, ConvDecoder | None, ModelConfig, dict[str, Any]]:
     """Rebuild (encoder, decoder, config, raw state) from a checkpoint.
 
-    An autoencoder checkpoint gives its ConvEncoder and ConvDecoder. A self-supervised one (``kind: selfsup``)
-    gives a :class:`~tutorial_utils.selfsup.SelfSupervisedEmbedder`, which maps images straight to embedding
-    vectors, and no decoder.
+    An autoencoder checkpoint gives its ConvEncoder and ConvDecoder. A checkpoint of another kind gives what its
+    registered loader builds around the encoder (for ``selfsup``: an embedder that maps images straight to
+    embedding vectors) and no decoder.
 
     With ``expect``, a checkpoint made for another image size or architecture fails with a message
     that says what differs, instead of a cryptic shape error later.
     """
     state = read_checkpoint(path)
+    kind = state.get("kind")
+    if kind is not None and kind not in _KIND_LOADERS:
+        raise ValueError(f"{path}: a {kind!r} checkpoint, and no loader is registered for that kind "
+                         f"(import the module that makes them first, e.g. tutorial_utils.{kind})")
     cfg = state["config"]
     config = ModelConfig(image_size=cfg["image_size"], channels=tuple(cfg["channels"]), output=cfg["output"])
     if expect is not None and expect != config:
@@ -82,8 +96,6 @@ def load_checkpoint(
             decoder.load_state_dict(state["decoder"])
     except RuntimeError as err:
         raise ValueError(f"{path}: the weights do not fit the model its config describes ({err})") from err
-    if state.get("kind") == "selfsup":
-        from .selfsup import embedder_from_state
-
-        return embedder_from_state(encoder.eval(), state), None, config, state
+    if kind is not None:
+        return _KIND_LOADERS[kind](encoder.eval(), state), None, config, state
     return encoder, decoder if state["decoder"] is not None else None, config, state

@@ -1,7 +1,9 @@
-"""Turn a folder of images into a PyTorch dataset: decoding, colour modes, size, split, labels.
+"""Turn a folder of images into a PyTorch dataset: decoding, colour modes, size, split, labels (notebook 01).
 
-Every image goes through :func:`load_rgb` so the collection, the queries and the tests all see
-pixels the same way: EXIF orientation applied, transparency composited onto white, any mode to RGB.
+Every image goes through :func:`to_rgb` and :func:`resize_square`, so the collection, the queries and the tests
+all see pixels the same way: EXIF orientation applied, transparency composited onto white, any mode to RGB.
+Each loader's name says what it returns: ``*_pil`` a PIL image, ``*_hwc_uint8`` / ``*_chw_uint8`` a NumPy
+array of bytes (height, width, RGB or RGB, height, width), ``*_tensor`` a float tensor with values in [0, 1].
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def vanished(path: str | os.PathLike) -> ImageReadError:
     return ImageReadError(path, "disappeared", "deleted after the folder was listed")
 
 
-def read_bytes(path: str | os.PathLike) -> bytes:
+def read_file_bytes(path: str | os.PathLike) -> bytes:
     """The bytes of an image file; a file that vanished since it was listed is an :class:`ImageReadError`."""
     try:
         return Path(path).read_bytes()
@@ -119,7 +121,7 @@ def check_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> tuple[
     return img.size
 
 
-def decode_image(data: bytes, path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def decode_pil(data: bytes, path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Fully decode an image from its bytes; ``path`` is only used to name the file in errors."""
     img = _open_checked(io.BytesIO(data), path, max_pixels)
     try:
@@ -130,9 +132,9 @@ def decode_image(data: bytes, path: str | os.PathLike, max_pixels: int = MAX_PIX
     return img
 
 
-def open_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def open_pil(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Open and fully decode an image file, raising :class:`ImageReadError` that names the file."""
-    return decode_image(read_bytes(path), path, max_pixels)
+    return decode_pil(read_file_bytes(path), path, max_pixels)
 
 
 def describe_skipped(skipped: Sequence[tuple[Path, str]], root: str | os.PathLike | None = None) -> list[str]:
@@ -145,32 +147,28 @@ def describe_skipped(skipped: Sequence[tuple[Path, str]], root: str | os.PathLik
 
 
 def report_skipped(skipped: Sequence[tuple[Path, str]], root: str | os.PathLike | None = None) -> None:
-    """Log each skipped file on one line (``logging``: no traceback, no source line); one process logs."""
-    from .distributed import is_main_process
-
-    if not is_main_process():
-        return
+    """Log each skipped file on one line (``logging``: no traceback, no source line)."""
     for line in describe_skipped(skipped, root):
         log.warning(line)
 
 
-def load_rgb(image: ImageLike, size: int) -> Image.Image:
+def rgb_square_pil(image: ImageLike, size: int) -> Image.Image:
     """Read a path or PIL image as an RGB ``size`` x ``size`` picture, the way the dataset does."""
-    img = open_image(image) if not isinstance(image, Image.Image) else image
+    img = open_pil(image) if not isinstance(image, Image.Image) else image
     return resize_square(to_rgb(img), size)
 
 
-def rgb_pixels(data: bytes, path: str | os.PathLike, size: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def decode_hwc_uint8(data: bytes, path: str | os.PathLike, size: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Image bytes -> uint8 (size, size, 3) array (height, width, RGB), decoded once, the way the dataset sees it."""
-    return np.asarray(resize_square(to_rgb(decode_image(data, path, max_pixels)), size), dtype=np.uint8)
+    return np.asarray(resize_square(to_rgb(decode_pil(data, path, max_pixels)), size), dtype=np.uint8)
 
 
-def rgb_array(data: bytes, path: str | os.PathLike, size: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """Image bytes -> uint8 (3, size, size) array: :func:`rgb_pixels` with the channels first."""
-    return np.ascontiguousarray(rgb_pixels(data, path, size, max_pixels).transpose(2, 0, 1))
+def decode_chw_uint8(data: bytes, path: str | os.PathLike, size: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Image bytes -> uint8 (3, size, size) array: :func:`decode_hwc_uint8` with the channels first."""
+    return np.ascontiguousarray(decode_hwc_uint8(data, path, size, max_pixels).transpose(2, 0, 1))
 
 
-def pil_to_tensor(img: Image.Image) -> torch.Tensor:
+def pil_to_float_tensor(img: Image.Image) -> torch.Tensor:
     """RGB PIL image -> float tensor (3, H, W) with values in [0, 1]."""
     arr = np.asarray(img, dtype=np.uint8)
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div_(255.0)
@@ -181,7 +179,7 @@ def tensor_to_pil(image: torch.Tensor) -> Image.Image:
     return Image.fromarray((image.detach().cpu().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy(), mode="RGB")
 
 
-def load_image(image: ImageLike | torch.Tensor, size: int) -> torch.Tensor:
+def image_to_tensor(image: ImageLike | torch.Tensor, size: int) -> torch.Tensor:
     """Any query (path, PIL image of any mode and size, or a (3, H, W) tensor) -> (3, size, size) tensor."""
     if isinstance(image, torch.Tensor):
         if image.ndim != 3 or image.shape[0] != 3:
@@ -191,7 +189,7 @@ def load_image(image: ImageLike | torch.Tensor, size: int) -> torch.Tensor:
                 image[None].float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False
             )[0]
         return image.float()
-    return pil_to_tensor(load_rgb(image, size))
+    return pil_to_float_tensor(rgb_square_pil(image, size))
 
 
 def list_image_files(root: str | os.PathLike) -> list[Path]:
@@ -206,65 +204,59 @@ def list_image_files(root: str | os.PathLike) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
 
+def scan_images(
+    paths: Sequence[Path], image_size: int, cache: bool, strict: bool, max_pixels: int = MAX_PIXELS
+) -> tuple[list[Path], list[tuple[Path, str]], torch.Tensor | None]:
+    """(usable paths, skipped (path, why) pairs, cached uint8 pixels or None): every file is checked now, so a bad
+    file is reported before training rather than in the middle of it. ``strict`` raises on the first bad file."""
+    good: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    cached: list[np.ndarray] = []
+    for path in paths:
+        try:
+            if cache:
+                cached.append(decode_chw_uint8(read_file_bytes(path), path, image_size, max_pixels))
+            else:
+                check_image(path, max_pixels)  # the header only: size and format
+        except ImageReadError as err:
+            if strict:
+                raise
+            skipped.append((path, err.why))
+            continue
+        good.append(path)
+    return good, skipped, torch.from_numpy(np.stack(cached)) if cache and cached else None
+
+
 class FolderDataset(Dataset):
     """Every image under a folder as ``(image, image)`` pairs: the input and the reconstruction target.
 
-    Files are read in sorted order, so item ``i`` is always ``self.paths[i]``. Files without an image
-    extension are ignored. A file that cannot be used (not an image, truncated, larger than ``max_pixels``)
-    is skipped and named in one logged line, or raises :class:`ImageReadError` when ``strict=True``;
-    ``self.skipped`` lists them. With ``cache=True`` every image is decoded once, here, and kept in memory
-    as uint8 (1,911 emoji at 64 px take 23 MB), so epochs skip decoding. With ``cache=False`` only the
-    headers are read here (cheap: size and format), and ``__getitem__`` decodes.
+    Item ``i`` is ``self.paths[i]``, in sorted order. Files that cannot be used are skipped and logged
+    (``self.skipped``), or raise :class:`ImageReadError` with ``strict=True``. ``cache=True`` decodes every
+    image once, here, and keeps its bytes in memory; ``cache=False`` decodes in ``__getitem__``.
     """
 
-    def __init__(
-        self,
-        root: str | os.PathLike,
-        image_size: int = 64,
-        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        strict: bool = False,
-        cache: bool = True,
-        max_pixels: int = MAX_PIXELS,
-    ) -> None:
-        self.root = Path(root)
-        self.image_size = int(image_size)
-        self.transform = transform
-        self.strict = strict
-        self.max_pixels = max_pixels
+    def __init__(self, root: str | os.PathLike, image_size: int = 64,
+                 transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 strict: bool = False, cache: bool = True, max_pixels: int = MAX_PIXELS) -> None:
+        self.root, self.image_size = Path(root), int(image_size)
+        self.transform, self.max_pixels = transform, max_pixels
         candidates = list_image_files(self.root)
         if not candidates:
-            raise ValueError(
-                f"{self.root}: no image files found (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})"
-            )
-        self.paths: list[Path] = []
-        self.skipped: list[tuple[Path, str]] = []
-        cached: list[np.ndarray] = []
-        for path in candidates:  # a bad file is reported now, not mid-training
-            try:
-                if cache:
-                    cached.append(rgb_array(read_bytes(path), path, self.image_size, max_pixels))
-                else:
-                    check_image(path, max_pixels)
-            except ImageReadError as err:
-                if strict:
-                    raise
-                self.skipped.append((path, err.why))
-                continue
-            self.paths.append(path)
+            raise ValueError(f"{self.root}: no image files found (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})")
+        self.paths, self.skipped, self._cache = scan_images(candidates, self.image_size, cache, strict, max_pixels)
         report_skipped(self.skipped, self.root)
         if not self.paths:
             raise ValueError(f"{self.root}: none of the {len(candidates)} image files could be read")
-        self._cache = torch.from_numpy(np.stack(cached)) if cache else None
-
-    def _read(self, path: Path) -> torch.Tensor:
-        """Decode one file to a uint8 (3, S, S) tensor."""
-        return torch.from_numpy(rgb_array(read_bytes(path), path, self.image_size, self.max_pixels))
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, idx: int) -> tuple[torch.Tensor, torch.Tensor]:
-        raw = self._cache[idx] if self._cache is not None else self._read(self.paths[idx])
+        if self._cache is not None:
+            raw = self._cache[idx]
+        else:
+            path = self.paths[idx]
+            raw = torch.from_numpy(decode_chw_uint8(read_file_bytes(path), path, self.image_size, self.max_pixels))
         image = raw.float().div_(255.0)
         if self.transform is not None:
             image = self.transform(image)

@@ -1,5 +1,5 @@
 """Write files atomically, so a crash or Ctrl-C never leaves a half-written checkpoint or index; lock a file
-that two processes could build at once."""
+that two processes could build at once (checkpoints and indexes, notebooks 03-05)."""
 
 from __future__ import annotations
 

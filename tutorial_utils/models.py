@@ -1,4 +1,4 @@
-"""The convolutional encoder and decoder of the lesson, and the config that rebuilds them.
+"""The convolutional encoder and decoder of the lesson, and the config that rebuilds them (notebook 02).
 
 Encoder: 5 blocks of conv 3x3 -> ReLU -> max-pool 2, channels 3 -> 16 -> 32 -> 64 -> 128 -> 256.
 Each block halves the side, so an S x S image becomes a 256 x (S/32) x (S/32) feature map.

@@ -1,4 +1,4 @@
-"""Small helpers for the notebooks: show the package's real source, print aligned tables.
+"""Small helpers for every notebook: show the package's real source, print aligned tables.
 
 Notebooks display code from here instead of copying it, so the lesson and the tested code never drift.
 """

@@ -1,45 +1,34 @@
-"""The lesson's steps end to end on one folder: train, then index. Used by the CLI and the notebooks.
+"""The lesson's steps end to end on one folder: train, then index (notebooks 03-05, the command line).
 
-Each step writes into a run folder (``best.pt``, ``last.pt``, ``index.json`` + its ``.npy``, ``history.json``).
-Notebooks 04-09 index with the shipped reference model (``REFERENCE_CHECKPOINT``, notebook 03's recipe trained
-once) unless told otherwise, so their outputs do not depend on a training run of the moment.
+Each step writes into a run folder (``best.pt``, ``index.json`` + its ``.npy``, ``history.json``). Notebooks 04-09
+index with the shipped reference model (``REFERENCE_CHECKPOINT``, notebook 03's recipe trained once) unless told
+otherwise, so their outputs do not depend on a training run of the moment.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
+from torch.utils.data import DataLoader
+
+from .checkpoints import load_checkpoint
 from .data import FolderDataset
-from .distributed import is_main_process
-from .embeddings import EmbeddingIndex, StaleIndexError, file_digest
-from .files import atomic_write
-from .indexing import build_index
+from .devices import pick_device
+from .embeddings import EmbeddingIndex, StaleIndexError, create_embeddings, file_digest
+from .files import atomic_write, file_lock
 from .models import ModelConfig, build_models
-from .training import BEST_CHECKPOINT, EpochCallback, History, fit, make_loaders, seed_everything
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO_ROOT / "data" / "emoji" / "images"
-DEFAULT_LABELS = REPO_ROOT / "data" / "emoji" / "labels.csv"
-DEFAULT_QUERIES = REPO_ROOT / "data" / "emoji-queries" / "images"
-# notebook 03's model, trained once by scripts/train_reference.py: what notebooks 04-09 compute from
-REFERENCE_CHECKPOINT = REPO_ROOT / "data" / "pretrained" / "autoencoder.pt"
-DEFAULT_RUN = REPO_ROOT / "runs" / "lesson"  # the notebooks and make run
-CLI_RUN = REPO_ROOT / "runs" / "cli"  # the command line, so a user's own model never replaces the lesson's
-INDEX_FILE = "index.json"
-HISTORY_FILE = "history.json"
+from .paths import BEST_CHECKPOINT, DEFAULT_DATA, DEFAULT_RUN, HISTORY_FILE, INDEX_FILE, REFERENCE_CHECKPOINT
+from .training import History, fit, make_loaders, seed_everything
 
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """The knobs of one training run; the defaults fit the lesson's CPU budget (about a minute).
-
-    15 epochs at lr 2e-3 reach a lower validation MSE than 20 epochs at 1e-3 (0.0230 vs 0.0236 on a 2-core CPU),
-    in three quarters of the time.
-    """
+    """The knobs of one training run; the defaults are notebook 03's recipe (docs/results.md compares others)."""
 
     epochs: int = 15
     batch_size: int = 32
@@ -54,23 +43,25 @@ def train_folder(
     config: ModelConfig = ModelConfig(),
     settings: TrainSettings = TrainSettings(),
     device: str | None = None,
-    resume: bool = False,
-    progress: bool = True,
     verbose: bool = True,
     dataset: FolderDataset | None = None,
-    callbacks: Sequence[EpochCallback] = (),
+    trainer: Callable[..., History] = fit,
+    **trainer_options: Any,
 ) -> History:
-    """Train an autoencoder on every image under ``data``; checkpoints and history go to ``run_dir``."""
+    """Train an autoencoder on every image under ``data``; checkpoints and ``history.json`` go to ``run_dir``.
+
+    ``trainer`` is :func:`~tutorial_utils.training.fit` unless told otherwise; the command line passes
+    :func:`tutorial_utils.scale.fit_at_scale` with its options (``resume``, ``progress``, ``callbacks``...).
+    """
     dataset = dataset or FolderDataset(data, image_size=config.image_size)
     train_loader, val_loader, _ = make_loaders(dataset, settings.batch_size, settings.val_fraction, settings.seed)
     seed_everything(settings.seed)  # the initial weights depend on the seed too
     encoder, decoder = build_models(config)
-    history = fit(encoder, decoder, train_loader, val_loader, config, epochs=settings.epochs, lr=settings.lr,
-                  device=device, out_dir=run_dir, resume=resume, seed=settings.seed,
-                  progress=progress, verbose=verbose, callbacks=callbacks)
+    history = trainer(encoder, decoder, train_loader, val_loader, config, epochs=settings.epochs, lr=settings.lr,
+                      device=device, out_dir=run_dir, seed=settings.seed, verbose=verbose, **trainer_options)
     record = {"data": str(data), "config": config.to_dict(), "settings": asdict(settings), "history": asdict(history)}
-    if is_main_process():  # under torchrun, one process writes
-        atomic_write(Path(run_dir) / HISTORY_FILE, lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
+    # under torchrun every process holds the same history and writes the same file: each rename is atomic
+    atomic_write(Path(run_dir) / HISTORY_FILE, lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
     return history
 
 
@@ -87,42 +78,38 @@ def index_folder(
     pooling: str = "flatten",
     batch_size: int = 64,
     device: str | None = None,
-    num_workers: int | None = None,
-    progress: bool = False,
 ) -> EmbeddingIndex:
     """Embed every image under ``data`` with the checkpoint's encoder and save the index with its manifest.
 
-    Each file is read and decoded once; rows stream into a memory-mapped ``.npy``; an interrupted run resumes
-    (see :mod:`tutorial_utils.indexing`).
+    A folder too large for memory, or several processes, need the streaming build of
+    :func:`tutorial_utils.scale.build_index`, which writes the same index.
     """
-    return build_index(data, checkpoint, index_path, pooling=pooling, batch_size=batch_size, device=device,
-                       num_workers=num_workers, progress=progress)
-
-
-def lesson_run_dir() -> Path:
-    """The run folder the notebooks share: ``$TUTORIAL_RUN_DIR`` if set, else ``runs/lesson``."""
-    return Path(os.environ.get("TUTORIAL_RUN_DIR", DEFAULT_RUN)).resolve()
-
-
-def relative(path: str | os.PathLike) -> str:
-    """``path`` relative to the repository when it lies inside it, for outputs that read the same everywhere."""
-    path = Path(path).resolve()
-    try:
-        return path.relative_to(REPO_ROOT).as_posix()
-    except ValueError:
-        return path.as_posix()
+    encoder, _, config, _ = load_checkpoint(checkpoint)
+    encoder.to(pick_device(device))
+    dataset = FolderDataset(data, image_size=config.image_size)
+    rows = create_embeddings(encoder, DataLoader(dataset, batch_size=batch_size), pooling=pooling)
+    meta = {"checkpoint": str(Path(checkpoint).resolve()), "checkpoint_sha1": file_digest(checkpoint),
+            "pooling": pooling, "image_size": config.image_size,
+            "skipped": [p.relative_to(dataset.root).as_posix() for p, _ in dataset.skipped]}
+    index = EmbeddingIndex.build(rows, dataset.root.resolve(), dataset.relative_paths, **meta)
+    index.save(index_path)
+    return index
 
 
 def ensure_index(run_dir: str | os.PathLike, checkpoint: str | os.PathLike = REFERENCE_CHECKPOINT,
                  data: str | os.PathLike = DEFAULT_DATA, name: str = INDEX_FILE, pooling: str = "flatten"
                  ) -> EmbeddingIndex:
     """``run_dir/name``: the index of ``data`` under ``checkpoint``, rebuilt when missing, stale or made with
-    another checkpoint or pooling, so every notebook can start in a fresh kernel."""
+    another checkpoint or pooling, so every notebook can start in a fresh kernel.
+
+    Two notebooks that need the same index at the same time take turns (a lock beside the index).
+    """
     path = Path(run_dir) / name
-    try:
-        index = EmbeddingIndex.load(path, root=Path(data).resolve())
-        if index.meta.get("checkpoint_sha1") == file_digest(checkpoint) and index.meta.get("pooling") == pooling:
-            return index
-    except (FileNotFoundError, StaleIndexError):
-        pass
-    return index_folder(data, checkpoint, path, pooling=pooling)
+    with file_lock(path.with_name(f".{path.name}.lock")):
+        try:
+            index = EmbeddingIndex.load(path, root=Path(data).resolve())
+            if index.meta.get("checkpoint_sha1") == file_digest(checkpoint) and index.meta.get("pooling") == pooling:
+                return index
+        except (FileNotFoundError, StaleIndexError):
+            pass
+        return index_folder(data, checkpoint, path, pooling=pooling)

@@ -1,4 +1,4 @@
-"""Pictures for the lesson: image grids, reconstructions, loss curves, neighbours of a query.
+"""Pictures for every notebook: image grids, reconstructions, loss curves, neighbours of a query.
 
 Each function returns a matplotlib ``Figure`` built without pyplot, so notebooks show it once
 and scripts can ``fig.savefig(...)`` without a screen.
@@ -15,7 +15,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from .data import ImageLike, load_rgb
+from .data import ImageLike, rgb_square_pil
 from .training import History
 
 if TYPE_CHECKING:  # annotations only: importing search would import scikit-learn (~1.5 s) into every notebook
@@ -26,7 +26,7 @@ def _to_hwc(image: torch.Tensor | ImageLike, size: int = 64) -> np.ndarray:
     """A (3, H, W) tensor in [0, 1], a path or a PIL image -> an (H, W, 3) array for imshow."""
     if isinstance(image, torch.Tensor):
         return image.detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
-    return np.asarray(load_rgb(image, size))
+    return np.asarray(rgb_square_pil(image, size))
 
 
 def show_grid(images: torch.Tensor, nrow: int = 8, title: str | None = None, scale: float = 0.9) -> Figure:
@@ -129,7 +129,7 @@ def plot_embedding_map(coords: np.ndarray, labels: Sequence[str], thumbnails: Se
         mask = labels == name
         ax.scatter(coords[mask, 0], coords[mask, 1], s=8, c=colours[name], label=name, alpha=0.7)
     for i in range(0, len(thumbnails), thumb_every):
-        box = OffsetImage(np.asarray(load_rgb(thumbnails[i], 64)), zoom=thumb_zoom)
+        box = OffsetImage(np.asarray(rgb_square_pil(thumbnails[i], 64)), zoom=thumb_zoom)
         ab = AnnotationBbox(box, coords[i], frameon=True, pad=0.05,
                             bboxprops={"edgecolor": colours[labels[i]], "linewidth": 1.2})
         ax.add_artist(ab)

@@ -1,31 +1,82 @@
-"""k-nearest-neighbour search over an embedding index, fitted once and queried many times.
+"""k-nearest-neighbour search over an embedding index, fitted once and queried many times (notebook 05).
 
 Fix from the original tutorial: it built and fitted a new ``NearestNeighbors`` for every query.
 Fitting is done once here; each query only embeds the image and asks the fitted model. The model is
-scikit-learn's by default; FAISS (exact or approximate) is one argument away (:mod:`tutorial_utils.backends`).
+scikit-learn's by default; other engines register themselves in :data:`BACKENDS` (FAISS, exact or
+approximate, comes with :mod:`tutorial_utils.scale`).
 
-Near-ties are ordered the same on every machine: the fitted model proposes a few more candidates than
-asked for, their distances are recomputed in float64 and rounded to ``TIE_DECIMALS`` decimals, and equal
-rounded distances are ordered by row (= file name order). Without this, two identical images (the flags
-of France and of St. Martin are the same picture) swap places between CPUs, because the last bits of a
-float32 matrix product depend on the kernel that computed it.
+Near-ties are ordered the same on every machine (:func:`order_candidates`): the fitted model proposes a few
+more candidates than asked for, their distances are recomputed in float64 and rounded to ``TIE_DECIMALS``
+decimals, and equal rounded distances are ordered by row (= file name order). Without this, two identical
+images (the flags of France and of St. Martin are the same picture) swap places between CPUs, because the
+last bits of a float32 matrix product depend on the kernel that computed it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
-from .backends import make_backend
 from .data import ImageLike
 from .embeddings import Embedder, EmbeddingIndex
 
+METRICS = ("cosine", "euclidean")  # the distances the lesson compares
 TIE_DECIMALS = 6
 EXTRA_CANDIDATES = 8  # asked for beyond k (+1 for a left-out row), so rows tied with the k-th are seen before the cut
+
+
+class Backend(Protocol):
+    """A fitted engine that proposes candidate rows: ``candidates(queries (Q, D), n) -> (Q, n)`` row numbers."""
+
+    def candidates(self, queries: np.ndarray, n: int) -> np.ndarray: ...
+
+
+class SklearnBackend:
+    """Exact brute-force search with scikit-learn's ``NearestNeighbors`` (any metric it knows)."""
+
+    name = "sklearn"
+
+    def __init__(self, vectors: np.ndarray, metric: str) -> None:
+        from sklearn.neighbors import NearestNeighbors  # imported when first used: scikit-learn takes a while
+
+        self._nn = NearestNeighbors(metric=metric, algorithm="brute").fit(vectors)
+
+    def candidates(self, queries: np.ndarray, n: int) -> np.ndarray:
+        """(Q, n) row numbers, nearest first."""
+        return self._nn.kneighbors(queries, n_neighbors=n, return_distance=False)
+
+    def bytes_per_vector(self) -> float:
+        fitted = self._nn._fit_X
+        return fitted.nbytes / len(fitted)
+
+
+def _sklearn(vectors: np.ndarray, metric: str, **options: Any) -> SklearnBackend:
+    if options:
+        raise ValueError(f"the sklearn backend takes no options, got {sorted(options)}")
+    return SklearnBackend(vectors, metric)
+
+
+BackendFactory = Callable[..., Backend]  # (vectors, metric, **options) -> a fitted Backend
+BACKENDS: dict[str, BackendFactory] = {"sklearn": _sklearn}
+
+
+def register_backend(name: str, factory: BackendFactory) -> None:
+    """Make ``SimilarityIndex(..., backend=name)`` fit its rows with ``factory(vectors, metric, **options)``."""
+    BACKENDS[name] = factory
+
+
+def make_backend(name: str, vectors: np.ndarray, metric: str, **options: Any) -> Backend:
+    """The backend called ``name``, fitted on ``vectors``."""
+    if name not in BACKENDS:
+        hint = " (the faiss backends come with: import tutorial_utils.scale)" if name.startswith("faiss") else ""
+        raise ValueError(f"backend must be one of {tuple(BACKENDS)}, got {name!r}{hint}")
+    return BACKENDS[name](vectors, metric, **options)
 
 
 @dataclass
@@ -45,48 +96,55 @@ def exact_distances(rows: np.ndarray, vector: np.ndarray, metric: str) -> np.nda
         return 1.0 - (x @ v) / np.where(norms > 0, norms, 1.0)
     if metric == "euclidean":
         return np.sqrt(((x - v) ** 2).sum(axis=1))
-    from sklearn.metrics import pairwise_distances  # other metrics only: importing scikit-learn costs ~1.5 s
+    from sklearn.metrics import pairwise_distances
 
     return pairwise_distances(x, v[None], metric=metric).ravel()
+
+
+def order_candidates(rows: np.ndarray, candidates: np.ndarray, vector: np.ndarray, metric: str, k: int,
+                     skip: int | None = None) -> tuple[list[int], list[float]]:
+    """The k nearest of ``candidates`` (row numbers; -1 = none) to ``vector``, leaving out row ``skip``:
+    float64 distances, rounded to ``TIE_DECIMALS``, ties ordered by row."""
+    candidates = candidates[candidates >= 0]  # an approximate index may find fewer than asked
+    # float64: identical images get distances equal to ~1e-16, far below the rounding of TIE_DECIMALS
+    distances = exact_distances(rows[candidates], vector, metric)
+    order = np.lexsort((candidates, np.round(distances, TIE_DECIMALS)))  # by rounded distance, then row
+    kept = [j for j in order if int(candidates[j]) != skip][:k]
+    return [int(candidates[j]) for j in kept], [float(distances[j]) for j in kept]
+
+
+def indexed_rows(paths: list[Path], queries: ImageLike | torch.Tensor | list, n: int) -> list[int | None]:
+    """The row in ``paths`` of each of ``n`` queries given by the path of an indexed file (None for the others)."""
+    items = queries if isinstance(queries, (list, tuple)) else [queries]
+    if len(items) != n:  # a 4-D tensor batch has no paths to match
+        return [None] * n
+    rows = {p.resolve(): i for i, p in enumerate(paths)}
+    return [rows.get(Path(q).resolve()) if isinstance(q, (str, os.PathLike)) else None for q in items]
 
 
 class SimilarityIndex:
     """A nearest-neighbour model fitted once over the rows of an :class:`EmbeddingIndex`.
 
-    Query it with images (paths, PIL images, tensors; one or a list) through :meth:`search`,
-    with ready-made vectors through :meth:`search_vectors`, or with an indexed row through
-    :meth:`search_indexed`, which leaves the query itself out. ``backend`` is ``"sklearn"`` (exact,
-    the default), ``"faiss"`` (exact) or ``"faiss-ann"`` (approximate; ``options`` such as ``nprobe``).
+    Query it with images (:meth:`search`), ready-made vectors (:meth:`search_vectors`) or indexed rows
+    (:meth:`search_indexed`, which leaves the query itself out).
     """
 
     def __init__(self, index: EmbeddingIndex, embedder: Embedder | None = None, metric: str = "cosine",
-                 backend: str = "sklearn", **options) -> None:
-        self.index = index
-        self.embedder = embedder
-        self.metric = metric
+                 backend: str = "sklearn", **options: Any) -> None:
+        self.index, self.embedder, self.metric = index, embedder, metric
+        self.backend = make_backend(backend, index.embeddings, metric, **options)  # fitted once, here
         self._paths = index.paths
-        self.backend = make_backend(backend, index.embeddings, metric, **options)
 
     def __len__(self) -> int:
         return len(self._paths)
 
     def _neighbours(self, vectors: np.ndarray, k: int, exclude: list[int | None]) -> list[Neighbours]:
-        """Ask the fitted model for k neighbours of each vector (leaving out ``exclude``), ties ordered by row.
-
-        A few more than k are asked for, so that rows tied with the k-th are all seen before the cut.
-        """
-        n_ask = min(len(self), k + 1 + EXTRA_CANDIDATES)
         vectors = np.atleast_2d(vectors)
-        indices = self.backend.candidates(vectors, n_ask)
+        candidates = self.backend.candidates(vectors, min(len(self), k + 1 + EXTRA_CANDIDATES))
         results = []
-        for vector, idx_row, skip in zip(vectors, indices, exclude):
-            idx_row = idx_row[idx_row >= 0]  # an approximate index may find fewer than asked
-            # float64: identical images get distances equal to ~1e-16, far below the rounding of TIE_DECIMALS
-            dist_row = exact_distances(self.index.embeddings[idx_row], vector, self.metric)
-            order = np.lexsort((idx_row, np.round(dist_row, TIE_DECIMALS)))  # by rounded distance, then row
-            pairs = [(int(idx_row[j]), float(dist_row[j])) for j in order if int(idx_row[j]) != skip][:k]
-            results.append(Neighbours([i for i, _ in pairs], [self._paths[i] for i, _ in pairs],
-                                      [d for _, d in pairs]))
+        for vector, row_candidates, skip in zip(vectors, candidates, exclude):
+            rows, distances = order_candidates(self.index.embeddings, row_candidates, vector, self.metric, k, skip)
+            results.append(Neighbours(rows, [self._paths[i] for i in rows], distances))
         return results
 
     def search_vectors(self, vectors: np.ndarray, k: int = 5) -> list[Neighbours]:
@@ -99,8 +157,8 @@ class SimilarityIndex:
         rows = [rows] if isinstance(rows, int) else list(rows)
         return self._neighbours(self.index.embeddings[rows], k, rows)
 
-    def search(self, queries: ImageLike | torch.Tensor | list, k: int = 5,
-               exclude_self: bool = True) -> list[Neighbours]:
+    def search(self, queries: ImageLike | torch.Tensor | list, k: int = 5, exclude_self: bool = True
+               ) -> list[Neighbours]:
         """Neighbours of one or many query images of any size or mode.
 
         With ``exclude_self``, a query given by the path of an indexed file does not find itself.
@@ -108,9 +166,5 @@ class SimilarityIndex:
         if self.embedder is None:
             raise ValueError("this SimilarityIndex has no Embedder: pass one to query with images")
         vectors = self.embedder(queries)
-        items = queries if isinstance(queries, (list, tuple)) else [queries]
-        exclude: list[int | None] = [None] * len(vectors)
-        if exclude_self and len(items) == len(vectors):  # a 4-D tensor batch has no paths to match
-            rows = {p.resolve(): i for i, p in enumerate(self._paths)}
-            exclude = [rows.get(Path(q).resolve()) if isinstance(q, (str, os.PathLike)) else None for q in items]
+        exclude = indexed_rows(self._paths, queries, len(vectors)) if exclude_self else [None] * len(vectors)
         return self._neighbours(vectors, k, exclude)

@@ -25,13 +25,13 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .data import ImageReadError, decode_image, load_rgb, pil_to_tensor, tensor_to_pil
+from .data import ImageReadError, decode_pil, pil_to_float_tensor, rgb_square_pil, tensor_to_pil
 from .embeddings import pool_features
+from .search import METRICS
 
 if TYPE_CHECKING:  # annotations only: notebook 03 imports this module, and search imports scikit-learn (~1.5 s)
     from .search import Neighbours, SimilarityIndex
 
-METRICS = ("cosine", "euclidean")
 MAX_UPLOAD_BYTES = 50_000_000  # an upload bigger than this is refused before it is decoded
 
 
@@ -61,7 +61,7 @@ def read_upload(name: str, content: bytes) -> Image.Image:
         raise ImageReadError(name, "too large", f"{len(content):,} bytes, limit {MAX_UPLOAD_BYTES:,}")
     if not content:
         raise ImageReadError(name, "not an image", "the file is empty")
-    return decode_image(bytes(content), name)  # fully decoded, or ImageReadError
+    return decode_pil(bytes(content), name)  # fully decoded, or ImageReadError
 
 
 def read_variants(folder: str | Path) -> list[tuple[str, Path]]:
@@ -232,14 +232,14 @@ class NeighbourExplorer:
         searcher = self.searcher()
         results = self.search()
         size = searcher.embedder.image_size
-        seen = load_rgb(self.query.image, size)
+        seen = rgb_square_pil(self.query.image, size)
         self.query_picture.value = png_bytes(seen, scale=2)
         decoder = self.decoders.get(self.embedding.value)
         if decoder is not None:
             from .training import reconstruct
 
             self.reconstruction.value = png_bytes(reconstruct(searcher.embedder.encoder, decoder,
-                                                              pil_to_tensor(seen)[None])[0], scale=2)
+                                                              pil_to_float_tensor(seen)[None])[0], scale=2)
         else:
             self.reconstruction.value = png_bytes(Image.new("RGB", (size, size), (235, 235, 235)), scale=2)
         self.query_caption.value = f"query: <b>{html.escape(self.query.label)}</b>"
@@ -247,7 +247,7 @@ class NeighbourExplorer:
             self.message.value = ""
         cells = []
         for rank, (row, dist) in enumerate(zip(results.indices, results.distances), start=1):
-            picture = w.Image(value=png_bytes(load_rgb(self.paths[row], size)), format="png", width=80, height=80)
+            picture = w.Image(value=png_bytes(rgb_square_pil(self.paths[row], size)), format="png", width=80, height=80)
             caption = w.HTML(f"<small>#{rank} d={dist:.3f}<br>{html.escape(short_name(self.names[row]))}</small>")
             button = w.Button(description="search", tooltip=self.labels[row], layout=w.Layout(width="90px"))
             button.on_click(lambda _, row=row: self._choose(row))
