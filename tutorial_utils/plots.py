@@ -18,7 +18,7 @@ from matplotlib.ticker import NullFormatter
 from .data import ImageLike, rgb_square_pil
 from .training import History
 
-if TYPE_CHECKING:  # annotations only: importing search would import scikit-learn (~1.5 s) into every notebook
+if TYPE_CHECKING:  # annotations only
     from .search import Neighbours
 
 
@@ -31,7 +31,7 @@ def _to_hwc(image: torch.Tensor | ImageLike, size: int = 64) -> np.ndarray:
 
 def show_grid(images: torch.Tensor, nrow: int = 8, title: str | None = None, scale: float = 0.9) -> Figure:
     """A batch (N, 3, H, W) as one grid picture (torchvision ``make_grid``)."""
-    from torchvision.utils import make_grid  # imported here: torchvision adds ~3 s to every import of this module
+    from torchvision.utils import make_grid  # imported when used: torchvision is slow to import
 
     grid = make_grid(images.detach().cpu().clamp(0, 1), nrow=nrow, padding=2, pad_value=1.0)
     rows = int(np.ceil(len(images) / nrow))

@@ -131,9 +131,8 @@ class SimilarityIndex:
 
     def __init__(self, index: EmbeddingIndex, embedder: Embedder | None = None, metric: str = "cosine",
                  backend: str = "sklearn", **options: Any) -> None:
-        self.index, self.embedder, self.metric = index, embedder, metric
+        self.index, self.embedder, self.metric, self._paths = index, embedder, metric, index.paths
         self.backend = make_backend(backend, index.embeddings, metric, **options)  # fitted once, here
-        self._paths = index.paths
 
     def __len__(self) -> int:
         return len(self._paths)

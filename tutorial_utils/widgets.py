@@ -29,7 +29,7 @@ from .data import ImageReadError, decode_pil, pil_to_float_tensor, rgb_square_pi
 from .embeddings import pool_features
 from .search import METRICS
 
-if TYPE_CHECKING:  # annotations only: notebook 03 imports this module, and search imports scikit-learn (~1.5 s)
+if TYPE_CHECKING:  # annotations only
     from .search import Neighbours, SimilarityIndex
 
 MAX_UPLOAD_BYTES = 50_000_000  # an upload bigger than this is refused before it is decoded
