@@ -3,7 +3,8 @@
 Sections (each prints its rows as it finishes; nothing is asserted, read the table):
   training   one epoch (train + validation) on the shipped emoji at the lesson's settings (64 px, batch 32):
              the original's loop (PIL decode per item, NCHW) vs tutorial_utils (decoded once, channels-last, ...)
-  indexing   decode + embed + save every emoji: the original's create_embedding vs index_folder
+  indexing   decode + embed + save every emoji: the original's create_embedding vs index_folder (the lesson's)
+             and build_index (streaming, with and without reader processes)
   search     100 queries over the emoji: a NearestNeighbors refitted per query (original) vs fitted once,
              with each backend
   scale      Q queries over N vectors shaped like real embeddings (see make_vectors): scikit-learn, a plain
@@ -46,6 +47,7 @@ from tutorial_utils.embeddings import EmbeddingIndex, create_embeddings  # noqa:
 from tutorial_utils.models import ModelConfig, build_models  # noqa: E402
 from tutorial_utils.paths import DEFAULT_DATA, REFERENCE_CHECKPOINT  # noqa: E402
 from tutorial_utils.pipeline import index_folder  # noqa: E402
+from tutorial_utils.scale.indexing import build_index  # noqa: E402
 from tutorial_utils.scale.timing import median_times  # noqa: E402
 from tutorial_utils.scale.vectors import make_vectors, recall_curve  # noqa: E402
 from tutorial_utils.search import SimilarityIndex  # noqa: E402
@@ -123,16 +125,17 @@ def bench_indexing(repeats: int, work: Path) -> None:
         np.save(work / "data_embedding.npy", flat)
 
     fns = {"original": original_index,
-           "ours": lambda: index_folder(DEFAULT_DATA, checkpoint, work / "index.json", device="cpu"),
-           "other": lambda: index_folder(DEFAULT_DATA, checkpoint, work / "index1.json", device="cpu",
-                                         num_workers=0 if default_workers() else 1)}
+           "lesson": lambda: index_folder(DEFAULT_DATA, checkpoint, work / "index2.json", device="cpu"),
+           "ours": lambda: build_index(DEFAULT_DATA, checkpoint, work / "index.json", device="cpu"),
+           "other": lambda: build_index(DEFAULT_DATA, checkpoint, work / "index1.json", device="cpu",
+                                        num_workers=0 if default_workers() else 1)}
     t = median_times(fns, repeats)
     row("indexing", "original create_embedding (torch.cat growth) + np.save", t["original"])
-
+    row("indexing", "index_folder (the lesson's: FolderDataset + create_embeddings)", t["lesson"], t["original"])
     workers = default_workers()
-    row("indexing", f"index_folder (default: {workers} DataLoader worker processes)",
+    row("indexing", f"build_index (streaming; default: {workers} DataLoader worker processes)",
         t["ours"], t["original"])
-    row("indexing", f"index_folder, {0 if workers else 1} DataLoader worker processes", t["other"], t["original"])
+    row("indexing", f"build_index, {0 if workers else 1} DataLoader worker processes", t["other"], t["original"])
     index = EmbeddingIndex.load(work / "index.json")
     print(f"  ({len(index.files)} rows x {index.embeddings.shape[1]}, memory-mapped; each file read once)")
 

@@ -10,7 +10,14 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from tutorial_utils.data import FolderDataset
-from tutorial_utils.embeddings import Embedder, EmbeddingIndex, StaleIndexError, create_embeddings, pool_features
+from tutorial_utils.embeddings import (
+    Embedder,
+    EmbeddingIndex,
+    StaleIndexError,
+    create_embeddings,
+    embed_images,
+    pool_features,
+)
 from tutorial_utils.models import ConvEncoder
 
 from .conftest import distinct_image
@@ -164,7 +171,7 @@ def test_unreadable_index_is_a_clear_error(tmp_path: Path):
 
 
 def test_embeddings_do_not_depend_on_the_memory_layout():
-    # create_embeddings and Embedder convolve in channels-last layout: same values as the plain layout
+    # create_embeddings, embed_images and Embedder convolve in channels-last layout: same values as the plain layout
     torch.manual_seed(0)
     encoder = ConvEncoder().eval()
     images = torch.rand(6, 3, 32, 32)
@@ -172,3 +179,4 @@ def test_embeddings_do_not_depend_on_the_memory_layout():
         plain = encoder(images).flatten(1).numpy()
     fast = create_embeddings(encoder, DataLoader(TensorDataset(images, images), batch_size=4), "cpu")
     assert np.allclose(fast, plain, atol=1e-5)
+    assert np.allclose(embed_images(encoder, images, batch_size=4), fast, atol=1e-6)  # a stack, not a loader

@@ -11,6 +11,8 @@ import inspect
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +216,28 @@ def test_every_caller_embeds_the_same_vectors_with_one_encoder_pass_per_image(tm
         assert sum(sizes) == 10, f"{name}: {sizes} images through the encoder, expected each of 10 once"
         np.testing.assert_allclose(rows, stored, atol=1e-6, err_msg=name)
     assert cli_index[0] == [4, 4, 2] and lesson[0] == [4, 4, 2]  # batches of the size asked for
+
+
+def _fresh_python(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a new interpreter, where no extra has been imported (and so none has registered)."""
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_an_extra_registers_its_checkpoint_kind_and_the_core_names_what_to_import():
+    path = ROOT / "data" / "pretrained" / "simclr.pt"
+    alone = _fresh_python(f"from tutorial_utils.checkpoints import load_checkpoint; load_checkpoint({str(path)!r})")
+    assert alone.returncode != 0 and "a 'selfsup' checkpoint" in alone.stderr
+    assert "import the module that makes them first, e.g. tutorial_utils.selfsup" in alone.stderr
+    registered = _fresh_python("import tutorial_utils.selfsup\nfrom tutorial_utils.checkpoints import load_checkpoint\n"
+                               f"print(type(load_checkpoint({str(path)!r})[0]).__name__)")
+    assert registered.returncode == 0 and registered.stdout.strip() == "SelfSupervisedEmbedder", registered.stderr
+
+
+def test_an_extra_registers_its_search_backends():
+    code = "from tutorial_utils.search import BACKENDS; print(sorted(BACKENDS))"
+    assert _fresh_python(code).stdout.strip() == "['sklearn']"
+    assert _fresh_python("import tutorial_utils.scale; " + code).stdout.strip() == "['faiss', 'faiss-ann', 'sklearn']"
+    from tutorial_utils.search import make_backend
+
+    with pytest.raises(ValueError, match="the faiss backends come with: import tutorial_utils.scale"):
+        make_backend("faiss-hnsw", np.zeros((2, 2), dtype=np.float32), "cosine")

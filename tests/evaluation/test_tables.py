@@ -3,9 +3,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tutorial_utils.embeddings import embed_images
 from tutorial_utils.evaluation.tables import baseline_embeddings, l2_concat, score_table, table_rows
-from tutorial_utils.models import ConvEncoder
 
 
 def test_l2_concat_gives_each_part_equal_weight():
@@ -13,15 +11,6 @@ def test_l2_concat_gives_each_part_equal_weight():
     b = np.array([[0.0, 0.0, 10.0]], dtype=np.float32)
     out = l2_concat(a, b)
     assert np.allclose(out, [[0.6, 0.8, 0.0, 0.0, 1.0]])
-
-
-def test_encode_images_matches_a_direct_forward_pass():
-    torch.manual_seed(0)
-    encoder = ConvEncoder().eval()
-    images = torch.rand(5, 3, 32, 32)
-    with torch.no_grad():
-        direct = encoder(images).flatten(1).numpy()
-    assert np.allclose(embed_images(encoder, images, batch_size=2), direct, atol=1e-6)
 
 
 def test_baselines_embed_queries_in_the_collections_space():

@@ -41,21 +41,10 @@ def resume_state(path: Path, config: ModelConfig, encoder: nn.Module, decoder: n
 
 
 def fit_at_scale(
-    encoder: nn.Module,
-    decoder: nn.Module,
-    train_loader: DataLoader,
-    val_loader: DataLoader,
-    config: ModelConfig,
-    epochs: int = 15,
-    lr: float = 2e-3,
-    device: torch.device | str | None = None,
-    out_dir: str | os.PathLike | None = None,
-    resume: bool = False,
-    amp: bool | None = None,
-    seed: int = 0,
-    progress: bool = False,
-    verbose: bool = True,
-    callbacks: Sequence[EpochCallback] = (),
+    encoder: nn.Module, decoder: nn.Module, train_loader: DataLoader, val_loader: DataLoader, config: ModelConfig,
+    epochs: int = 15, lr: float = 2e-3, device: torch.device | str | None = None,
+    out_dir: str | os.PathLike | None = None, resume: bool = False, amp: bool | None = None, seed: int = 0,
+    progress: bool = False, verbose: bool = True, callbacks: Sequence[EpochCallback] = (),
 ) -> History:
     """:func:`~tutorial_utils.training.fit` plus mixed precision (``amp``, default: on CUDA), DDP under torchrun,
     ``out_dir/last.pt`` after every epoch (``resume=True`` goes on from it) and a progress bar."""
