@@ -31,9 +31,9 @@ GROUPS = 4
 # rough seconds of each test path on one core (scripts/run_lesson.py's timings and pytest --durations), only to
 # balance the groups; a path not listed counts DEFAULT_SECONDS of its kind
 EXPECTED_SECONDS = {
-    "tests/scale/test_distributed.py": 22, "tests/test_tolerance_catches_bugs.py": 15, "tests/test_run_lesson.py": 7,
-    "tests/test_nbval_tolerance.py": 5, "tests/scale/test_indexing.py": 4, "tests/scale/test_backends.py": 4,
-    "tests/test_cli.py": 3,
+    "tests/scale/test_distributed.py": 22, "tests/test_tolerance_catches_bugs.py": 15, "tests/test_layout.py": 12,
+    "tests/test_run_lesson.py": 7, "tests/test_nbval_tolerance.py": 5, "tests/scale/test_indexing.py": 4,
+    "tests/scale/test_backends.py": 4, "tests/test_cli.py": 3,
     "notebooks/01_dataset.ipynb": 15, "notebooks/02_encoder_decoder.ipynb": 8, "notebooks/03_training.ipynb": 70,
     "notebooks/04_embeddings.ipynb": 18, "notebooks/05_knn_search.ipynb": 14, "notebooks/06_evaluation.ipynb": 54,
     "notebooks/07_beyond_autoencoders.ipynb": 34, "notebooks/08_scaling_up.ipynb": 39,
