@@ -28,22 +28,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = 4
-# rough seconds of each test path on one core (scripts/run_lesson.py's timings and pytest --durations), only to
+# rough seconds of each test path on one core (half its pytest --durations in make test's four processes), only to
 # balance the groups; a path not listed counts DEFAULT_SECONDS of its kind
 EXPECTED_SECONDS = {
-    "tests/scale/test_distributed.py": 22, "tests/test_tolerance_catches_bugs.py": 15, "tests/test_layout.py": 12,
-    "tests/test_run_lesson.py": 7, "tests/test_nbval_tolerance.py": 5, "tests/scale/test_indexing.py": 4,
-    "tests/scale/test_backends.py": 4, "tests/test_cli.py": 3,
-    "notebooks/01_dataset.ipynb": 15, "notebooks/02_encoder_decoder.ipynb": 8, "notebooks/03_training.ipynb": 70,
-    "notebooks/04_embeddings.ipynb": 18, "notebooks/05_knn_search.ipynb": 14, "notebooks/06_evaluation.ipynb": 54,
-    "notebooks/07_beyond_autoencoders.ipynb": 34, "notebooks/08_scaling_up.ipynb": 39,
-    "notebooks/09_self_supervised.ipynb": 62,
+    "tests/scale/test_distributed.py": 18, "tests/test_tolerance_catches_bugs.py": 18, "tests/test_layout.py": 8,
+    "tests/test_run_lesson.py": 3, "tests/test_nbval_tolerance.py": 5, "tests/evaluation/test_ranking.py": 3,
+    "tests/scale/test_backends.py": 3, "tests/test_cli.py": 3,
+    "notebooks/01_dataset.ipynb": 7, "notebooks/02_encoder_decoder.ipynb": 4, "notebooks/03_training.ipynb": 71,
+    "notebooks/04_embeddings.ipynb": 13, "notebooks/05_knn_search.ipynb": 12, "notebooks/06_evaluation.ipynb": 41,
+    "notebooks/07_beyond_autoencoders.ipynb": 32, "notebooks/08_scaling_up.ipynb": 26,
+    "notebooks/09_self_supervised.ipynb": 57,
     "notebooks/solutions/01_dataset_solutions.ipynb": 6, "notebooks/solutions/02_encoder_decoder_solutions.ipynb": 3,
-    "notebooks/solutions/03_training_solutions.ipynb": 32, "notebooks/solutions/04_embeddings_solutions.ipynb": 16,
-    "notebooks/solutions/05_knn_search_solutions.ipynb": 9, "notebooks/solutions/06_evaluation_solutions.ipynb": 11,
-    "notebooks/solutions/07_beyond_autoencoders_solutions.ipynb": 14,
-    "notebooks/solutions/08_scaling_up_solutions.ipynb": 6,
-    "notebooks/solutions/09_self_supervised_solutions.ipynb": 30,
+    "notebooks/solutions/03_training_solutions.ipynb": 28, "notebooks/solutions/04_embeddings_solutions.ipynb": 12,
+    "notebooks/solutions/05_knn_search_solutions.ipynb": 10, "notebooks/solutions/06_evaluation_solutions.ipynb": 13,
+    "notebooks/solutions/07_beyond_autoencoders_solutions.ipynb": 13,
+    "notebooks/solutions/08_scaling_up_solutions.ipynb": 8,
+    "notebooks/solutions/09_self_supervised_solutions.ipynb": 24,
 }
 DEFAULT_SECONDS = {".py": 2, ".ipynb": 20}
 

@@ -223,20 +223,25 @@ def _fresh_python(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-def test_an_extra_registers_its_checkpoint_kind_and_the_core_names_what_to_import():
-    path = ROOT / "data" / "pretrained" / "simclr.pt"
-    alone = _fresh_python(f"from tutorial_utils.checkpoints import load_checkpoint; load_checkpoint({str(path)!r})")
-    assert alone.returncode != 0 and "a 'selfsup' checkpoint" in alone.stderr
-    assert "import the module that makes them first, e.g. tutorial_utils.selfsup" in alone.stderr
-    registered = _fresh_python("import tutorial_utils.selfsup\nfrom tutorial_utils.checkpoints import load_checkpoint\n"
-                               f"print(type(load_checkpoint({str(path)!r})[0]).__name__)")
-    assert registered.returncode == 0 and registered.stdout.strip() == "SelfSupervisedEmbedder", registered.stderr
-
-
-def test_an_extra_registers_its_search_backends():
-    code = "from tutorial_utils.search import BACKENDS; print(sorted(BACKENDS))"
-    assert _fresh_python(code).stdout.strip() == "['sklearn']"
-    assert _fresh_python("import tutorial_utils.scale; " + code).stdout.strip() == "['faiss', 'faiss-ann', 'sklearn']"
+def test_extras_register_their_checkpoint_kind_and_backends_and_the_core_says_what_to_import():
+    code = f"""
+from tutorial_utils.checkpoints import load_checkpoint
+from tutorial_utils.search import BACKENDS
+print(sorted(BACKENDS))
+try:
+    load_checkpoint({str(ROOT / "data" / "pretrained" / "simclr.pt")!r})
+except ValueError as err:
+    print(err)
+import tutorial_utils.scale, tutorial_utils.selfsup
+print(sorted(BACKENDS))
+print(type(load_checkpoint({str(ROOT / "data" / "pretrained" / "simclr.pt")!r})[0]).__name__)
+"""
+    run = _fresh_python(code)
+    assert run.returncode == 0, run.stderr
+    before, error, after, loaded = run.stdout.strip().splitlines()
+    assert before == "['sklearn']" and after == "['faiss', 'faiss-ann', 'sklearn']"
+    assert "a 'selfsup' checkpoint" in error and "import the module that makes them first" in error
+    assert loaded == "SelfSupervisedEmbedder"
     from tutorial_utils.search import make_backend
 
     with pytest.raises(ValueError, match="the faiss backends come with: import tutorial_utils.scale"):
