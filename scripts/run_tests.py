@@ -33,7 +33,7 @@ GROUPS = 4
 EXPECTED_SECONDS = {
     "tests/scale/test_distributed.py": 18, "tests/test_tolerance_catches_bugs.py": 18, "tests/test_layout.py": 8,
     "tests/test_run_lesson.py": 3, "tests/test_nbval_tolerance.py": 5, "tests/evaluation/test_ranking.py": 3,
-    "tests/scale/test_backends.py": 3, "tests/test_cli.py": 3,
+    "tests/scale/test_backends.py": 3, "tests/test_cli.py": 3, "tests/test_project.py": 6,
     "notebooks/01_dataset.ipynb": 7, "notebooks/02_encoder_decoder.ipynb": 4, "notebooks/03_training.ipynb": 71,
     "notebooks/04_embeddings.ipynb": 13, "notebooks/05_knn_search.ipynb": 12, "notebooks/06_evaluation.ipynb": 41,
     "notebooks/07_beyond_autoencoders.ipynb": 32, "notebooks/08_scaling_up.ipynb": 26,

@@ -60,3 +60,22 @@ def test_no_notebook_after_03_reads_the_model_that_03_trains():
         if "load_checkpoint(" in code or "ensure_index(" in code or "index_folder(" in code:
             shipped = "CHECKPOINT = REFERENCE_CHECKPOINT" in code or "load_checkpoint(SIMCLR_CHECKPOINT)" in code
             assert shipped, notebook.name
+
+
+def test_a_wheel_holds_every_module_of_the_package(tmp_path: Path):
+    """A plain ``pip install .`` (not editable) must ship the subpackages too, not only the flat core."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    source = tmp_path / "source"  # a copy, so the build leaves nothing in the checkout
+    shutil.copytree(ROOT / "tutorial_utils", source / "tutorial_utils", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path), str(source)], check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("tutorial_utils-*.whl")
+    shipped = {n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("tutorial_utils/") and n.endswith(".py")}
+    expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tutorial_utils").rglob("*.py")}
+    assert shipped == expected
