@@ -108,16 +108,9 @@ class Embedder:
 
     def __call__(self, images: ImageLike | torch.Tensor | list) -> np.ndarray:
         """(Q, D) float32 embeddings; a single image gives Q = 1. Many queries go ``batch_size`` at a time."""
-        items = list(images) if isinstance(images, (list, tuple)) or _is_batch(images) else [images]
-        return np.concatenate([
-            embed_batch(self.encoder, torch.stack([image_to_tensor(im, self.image_size) for im in
-                                                   items[i : i + self.batch_size]]), self.pooling)
-            for i in range(0, len(items), self.batch_size)
-        ])
-
-
-def _is_batch(images: object) -> bool:
-    return isinstance(images, torch.Tensor) and images.ndim == 4
+        many = isinstance(images, (list, tuple)) or (isinstance(images, torch.Tensor) and images.ndim == 4)
+        batch = torch.stack([image_to_tensor(im, self.image_size) for im in (images if many else [images])])
+        return embed_images(self.encoder, batch, self.pooling, self.batch_size)
 
 
 class StaleIndexError(RuntimeError):
