@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,3 +127,60 @@ def browser(chromium_path: str):
                                     args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
         yield browser
         browser.close()
+
+
+@dataclass
+class Page:
+    """What one page load did: requests to the internet (blocked: this machine has none, and a page must read
+    well without them) kept apart from real errors (a local file that failed, a script error)."""
+
+    internet: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def static_server() -> Iterator[Callable[[Path], str]]:
+    """A function that serves a folder over http://127.0.0.1 (a plain static server, as a host would) and
+    returns its address; each folder gets its own server, stopped at the end of the session."""
+    import functools
+    import http.server
+    import threading
+
+    servers = []
+
+    def serve(folder: Path) -> str:
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+        handler.log_message = lambda *args: None
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+
+
+def watch(page, local: str) -> Page:
+    """Block every request that leaves ``local`` and record it; record failed local requests and script errors."""
+    seen = Page()
+
+    def route(r):
+        if r.request.url.startswith(local) or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            seen.internet.append(r.request.url)
+            r.abort("internetdisconnected")
+
+    page.route("**/*", route)
+    page.on("requestfailed", lambda req: None if not req.url.startswith(local)
+            else seen.errors.append(f"failed: {req.url} ({req.failure})"))
+    page.on("response", lambda res: seen.errors.append(f"HTTP {res.status}: {res.url}")
+            if res.url.startswith(local) and res.status >= 400 else None)
+    page.on("pageerror", lambda err: seen.errors.append(f"script error: {err}"))
+    return seen
+
+
+# every <img>: where it comes from, whether it loaded, its alt text
+IMAGES = """() => [...document.images].map(i => ({src: i.currentSrc || i.src, loaded: i.complete && i.naturalWidth > 0,
+                                                    alt: i.alt, visible: i.getClientRects().length > 0}))"""

@@ -1,0 +1,208 @@
+"""Graded student versions from one source, with nbgrader's own commands, and the kit's check of itself.
+
+The source of each assignment is a worked-solution notebook that carries nbgrader metadata (solution regions,
+test cells with points, written answers). ``release`` copies the graded ones into an nbgrader course folder and
+runs ``generate_assignment``; ``check`` proves the kit works: sources validate, releases fail validation as
+handed out, the source submitted by a fake student autogrades to full points, a planted wrong answer loses
+exactly its test's points, feedback is written, and no solution line is left in a release.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import BUILD, ROOT, Settings, solution_notebooks
+
+COURSE_DIR = BUILD / "nbgrader"
+CHECK_STUDENT = "kit-check"
+# the planted wrong answer: notebook 01's first exercise with a count no folder of images can have
+PLANTED = ("01_dataset", "ex1_code", "with_transparency = -1\n", "ex1_tests")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str  # "01_dataset"
+    source: Path  # notebooks/solutions/01_dataset_solutions.ipynb
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.name}_exercises.ipynb"
+
+
+def _nbgrader_cells(path: Path) -> list[dict]:
+    return [c for c in json.loads(path.read_text())["cells"] if "nbgrader" in c["metadata"]]
+
+
+def graded_assignments() -> list[Assignment]:
+    """The solution notebooks that hold graded cells, as assignments named after their lesson."""
+    return [Assignment(p.name.removesuffix("_solutions.ipynb"), p) for p in solution_notebooks()
+            if any(c["metadata"]["nbgrader"].get("grade") for c in _nbgrader_cells(p))]
+
+
+def points(path: Path) -> dict[str, float]:
+    """grade_id -> points of every graded cell of a notebook (tests and written answers)."""
+    return {c["metadata"]["nbgrader"]["grade_id"]: float(c["metadata"]["nbgrader"]["points"])
+            for c in _nbgrader_cells(path) if c["metadata"]["nbgrader"].get("grade")}
+
+
+def write_config(course_dir: Path, settings: Settings) -> None:
+    course_dir.mkdir(parents=True, exist_ok=True)
+    (course_dir / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821 (nbgrader provides it)\n"
+        f"c.CourseDirectory.root = {str(course_dir)!r}\n"
+        f"c.CourseDirectory.db_url = 'sqlite:///{course_dir / 'gradebook.db'}'\n"
+        f"c.Execute.timeout = {settings.timeout}  # nbgrader's default of 30 s is too short where a notebook trains\n"
+        f"c.ExecutePreprocessor.timeout = {settings.timeout}\n"
+        "c.ClearSolutions.code_stub = {'python': '# YOUR CODE HERE\\nraise NotImplementedError()'}\n")
+
+
+def nbgrader(course_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run one nbgrader command in the course folder, with this interpreter's scripts on PATH (alembic)."""
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env, text=True,
+                          capture_output=True)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def release(settings: Settings, course_dir: Path = COURSE_DIR) -> list[Path]:
+    """Generate the student copies into ``course_dir/release``; return their paths. Starts from a fresh folder:
+    nbgrader refuses to regenerate an assignment that has submissions in its gradebook."""
+    if course_dir.exists():
+        shutil.rmtree(course_dir)
+    write_config(course_dir, settings)
+    released = []
+    for a in graded_assignments():
+        target = course_dir / "source" / a.name / a.notebook
+        target.parent.mkdir(parents=True)
+        shutil.copy(a.source, target)
+        nbgrader(course_dir, "generate_assignment", a.name, "--force")
+        released.append(course_dir / "release" / a.name / a.notebook)
+    missing = [p for p in released if not p.exists()]
+    if missing:
+        raise RuntimeError(f"nbgrader wrote no release for {', '.join(map(str, missing))}")
+    return released
+
+
+def validate(path: Path, invert: bool = False, course_dir: Path = COURSE_DIR) -> bool:
+    """nbgrader's own verdict: all tests pass (or, inverted, none does). Run in the course folder, whose
+    nbgrader_config.py raises the cell timeout."""
+    args = ["validate", str(path)] + (["--invert"] if invert else [])
+    out = nbgrader(course_dir, *args, check=False).stdout
+    return ("Success! The notebook does not pass any tests." if invert else
+            "Success! Your notebook passes all the tests.") in out
+
+
+MARKERS = {"### BEGIN SOLUTION": "### END SOLUTION", "### BEGIN HIDDEN TESTS": "### END HIDDEN TESTS"}
+
+
+def _split_regions(source: str) -> tuple[list[str], list[str]]:
+    """(lines inside solution or hidden-test regions, lines outside), without the markers and blank lines."""
+    inside, outside, end = [], [], None
+    for line in source.splitlines():
+        if end is None and line.strip() in MARKERS:
+            end = MARKERS[line.strip()]
+        elif line.strip() == end:
+            end = None
+        elif line.strip():
+            (inside if end else outside).append(line.rstrip())
+    return inside, outside
+
+
+def secret_lines(path: Path) -> set[str]:
+    """Lines a release must not show: solution code, hidden tests and model answers, less any line the source
+    also gives outside them (an import, a print)."""
+    secret, given = set(), set()
+    for cell in json.loads(path.read_text())["cells"]:
+        source, meta = "".join(cell["source"]), cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] == "markdown" and meta.get("solution"):
+            secret |= {line.rstrip() for line in source.splitlines() if line.strip()}
+        else:
+            inside, outside = _split_regions(source)
+            secret |= set(inside)
+            given |= set(outside)
+    return secret - given
+
+
+def leaked_lines(source: Path, released: Path) -> list[str]:
+    cells = json.loads(released.read_text())["cells"]
+    shown = {line.rstrip() for c in cells for line in "".join(c["source"]).splitlines()}
+    return sorted(secret_lines(source) & shown)
+
+
+def plant_wrong_answer(source: Path, target: Path, grade_id: str, answer: str) -> None:
+    """A copy of ``source`` whose solution cell ``grade_id`` holds ``answer`` instead of the worked solution."""
+    nb = json.loads(source.read_text())
+    (cell,) = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id]
+    cell["source"] = answer
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(nb, indent=1))
+
+
+def auto_scores(course_dir: Path, assignment: Assignment, student: str) -> dict[str, tuple[float, float]]:
+    """grade_id -> (score, max score) of the autograded cells of one submission, from nbgrader's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(assignment.notebook.removesuffix(".ipynb"), assignment.name, student)
+        return {g.name: (float(g.score), float(g.max_score)) for g in nb.grades if g.cell_type == "code"}
+
+
+def check(settings: Settings, course_dir: Path = COURSE_DIR, log=print) -> list[str]:
+    """Run every check of the kit; return the problems found (none: the kit works)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    problems = []
+    released = release(settings, course_dir)
+    assignments = graded_assignments()
+    sources = [course_dir / "source" / a.name / a.notebook for a in assignments]
+    for a, src, rel in zip(assignments, sources, released):
+        leaked = leaked_lines(a.source, rel)
+        problems += [f"{rel.name}: shows the solution line {line!r}" for line in leaked]
+        log(f"{a.name}: release written, {len(secret_lines(a.source))} solution lines, {len(leaked)} leaked")
+    with ThreadPoolExecutor(2) as pool:  # each validate is its own process: two at a time on two cores
+        passing = list(pool.map(lambda p: validate(p, course_dir=course_dir), sources))
+        failing = list(pool.map(lambda p: validate(p, invert=True, course_dir=course_dir), released))
+    for src, ok, rel, inverted in zip(sources, passing, released, failing):
+        log(f"{src.parent.name}: source validates: {ok}; release passes no test as handed out: {inverted}")
+        problems += [] if ok else [f"{src}: the source does not pass its own tests"]
+        problems += [] if inverted else [f"{rel}: a test passes on the blank release"]
+
+    name, grade_id, answer, test_id = PLANTED
+    planted_student = CHECK_STUDENT + "-planted"
+    for student in (CHECK_STUDENT, planted_student):
+        nbgrader(course_dir, "db", "student", "add", student)
+    for a in assignments:
+        shutil.copytree(course_dir / "source" / a.name, course_dir / "submitted" / CHECK_STUDENT / a.name)
+    planted = [a for a in assignments if a.name == name][0]
+    plant_wrong_answer(planted.source, course_dir / "submitted" / planted_student / name / planted.notebook,
+                       grade_id, answer)
+    for a in assignments:
+        nbgrader(course_dir, "autograde", a.name, "--student", CHECK_STUDENT, "--force")
+        scores = auto_scores(course_dir, a, CHECK_STUDENT)
+        got, full = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
+        expected = sum(p for gid, p in points(a.source).items() if gid.endswith("_tests"))
+        log(f"{a.name}: the source autogrades to {got:g} of {full:g} test points (metadata: {expected:g})")
+        if not (got == full == expected):
+            problems.append(f"{a.name}: the source autogrades to {got:g} of {full:g} (expected {expected:g})")
+    nbgrader(course_dir, "autograde", name, "--student", planted_student, "--force")
+    scores = auto_scores(course_dir, planted, planted_student)
+    lost = {gid: m - s for gid, (s, m) in scores.items() if s < m}
+    log(f"planted wrong answer in {name} {grade_id}: lost {lost}")
+    if lost != {test_id: points(planted.source)[test_id]}:
+        problems.append(f"the planted wrong answer lost {lost}, not exactly the {test_id} points")
+    for a in assignments:
+        nbgrader(course_dir, "generate_feedback", a.name, "--student", CHECK_STUDENT, "--force")
+        html = course_dir / "feedback" / CHECK_STUDENT / a.name / a.notebook.replace(".ipynb", ".html")
+        if not html.exists() or "Score:" not in html.read_text():
+            problems.append(f"{html}: no feedback with a score")
+    log(f"feedback written to {course_dir / 'feedback' / CHECK_STUDENT}")
+    return problems

@@ -1,0 +1,60 @@
+"""The course kit, offline, from one command: Colab cells, graded student releases, the website, the slides.
+
+    python scripts/course.py colab    # rewrite every notebook's badge and Colab cell from course/course.toml
+    python scripts/course.py release  # nbgrader student copies of the graded solutions -> runs/course/nbgrader
+    python scripts/course.py check    # the kit checks itself: validate, --invert, autograde, a planted wrong answer
+    python scripts/course.py site     # the Jupyter Book site from the stored outputs -> runs/course/site
+    python scripts/course.py slides   # reveal.js slides of the lesson notebooks -> runs/course/slides
+    python scripts/course.py build    # release, site and slides (make course)
+
+What each part does and how a teacher uses it: docs/teaching.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from course import colab, grading  # noqa: E402
+from course.config import all_notebooks, load_settings  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", choices=["colab", "release", "check", "site", "slides", "build"])
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    start = time.perf_counter()
+    if args.part == "colab":
+        changed = [p for p in all_notebooks() if colab.add_colab_cells(p, settings)]
+        print(f"{len(changed)} of {len(all_notebooks())} notebooks rewritten")
+    if args.part in ("release", "build"):
+        for path in grading.release(settings):
+            print(f"student copy: {path.relative_to(ROOT)}")
+    if args.part == "check":
+        problems = grading.check(settings)
+        for problem in problems:
+            print("PROBLEM:", problem, file=sys.stderr)
+        if problems:
+            return 1
+        print("the kit checks out")
+    if args.part in ("site", "build"):
+        from course import site
+
+        print(f"site: {site.build(settings).relative_to(ROOT)}/index.html")
+    if args.part in ("slides", "build"):
+        from course import slides
+
+        for path in slides.build(settings):
+            print(f"slides: {path.relative_to(ROOT)}")
+    print(f"{args.part}: {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

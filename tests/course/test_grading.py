@@ -1,0 +1,116 @@
+"""The graded solution notebooks are well-formed nbgrader sources, and the kit's own checks can fail.
+
+The full round trip (release, validate, validate --invert, autograde, the planted wrong answer, feedback) runs
+nbgrader on every graded notebook: ``make test-course`` (``python scripts/course.py check``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+from course import grading
+from course.config import ROOT
+
+ASSIGNMENTS = grading.graded_assignments()
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def test_the_first_five_lessons_are_graded():
+    assert [a.name for a in ASSIGNMENTS] == ["01_dataset", "02_encoder_decoder", "03_training", "04_embeddings",
+                                              "05_knn_search"]
+
+
+def test_every_graded_cell_is_well_formed():
+    for a in ASSIGNMENTS:
+        ids = []
+        for cell in _cells(a.source):
+            meta = cell["metadata"].get("nbgrader")
+            if meta is None:
+                continue
+            ids.append(meta["grade_id"])
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "code" and meta["solution"]:
+                assert source.count("### BEGIN SOLUTION") == source.count("### END SOLUTION") == 1, meta["grade_id"]
+            if meta["grade"]:
+                assert meta["points"] > 0, meta["grade_id"]
+            if cell["cell_type"] == "code" and meta["grade"]:
+                assert meta["locked"] and re.search(r"^assert ", source, re.M), meta["grade_id"]
+        assert len(ids) == len(set(ids)), f"{a.name}: grade ids repeat"
+        exercises = {i.split("_")[0] for i in ids if re.match(r"ex\d+_", i)}
+        assert exercises == {"ex1", "ex2", "ex3", "ex4"}, a.name
+
+
+def test_the_teacher_guide_gives_the_points_the_notebooks_carry():
+    guide = (ROOT / "docs" / "teaching.md").read_text()
+    for a in ASSIGNMENTS:
+        pts = grading.points(a.source)
+        tests = sum(p for g, p in pts.items() if g.endswith("_tests"))
+        written = sum(p for g, p in pts.items() if g.endswith("_answer"))
+        row = re.search(rf"^\| {a.name[:2]} [^|]*\| (\d+) \| (\d+) \|", guide, re.M)
+        assert row, f"docs/teaching.md has no points row for {a.name}"
+        assert (int(row.group(1)), int(row.group(2))) == (tests, written), a.name
+
+
+def _demo_source(tmp_path: Path) -> Path:
+    cells = [
+        nbformat.v4.new_code_cell("import math\nprint(answer)"),
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION\nanswer = math.sqrt(2)\n### END SOLUTION\nprint(answer)",
+                                  metadata={"nbgrader": {"grade_id": "ex1_code", "solution": True, "grade": False}}),
+        nbformat.v4.new_code_cell("assert answer > 1\n### BEGIN HIDDEN TESTS\nassert abs(answer**2 - 2) < 1e-9\n"
+                                  "### END HIDDEN TESTS",
+                                  metadata={"nbgrader": {"grade_id": "ex1_tests", "grade": True, "points": 2}}),
+        nbformat.v4.new_markdown_cell("The square root of two.",
+                                      metadata={"nbgrader": {"grade_id": "ex1_answer", "solution": True,
+                                                             "grade": True, "points": 1}}),
+    ]
+    path = tmp_path / "source.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+def test_secret_lines_are_the_solution_the_hidden_tests_and_the_model_answer(tmp_path: Path):
+    # print(answer) is given outside the solution too, so showing it gives nothing away
+    assert grading.secret_lines(_demo_source(tmp_path)) == {
+        "answer = math.sqrt(2)", "assert abs(answer**2 - 2) < 1e-9", "The square root of two."}
+
+
+def test_the_leak_check_finds_a_solution_line_left_in_a_release(tmp_path: Path):
+    source = _demo_source(tmp_path)
+    release = tmp_path / "release.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[1].source = "# YOUR CODE HERE\nraise NotImplementedError()\nprint(answer)"
+    nb.cells[2].source = "assert answer > 1"
+    nb.cells[3].source = "YOUR ANSWER HERE"
+    nbformat.write(nb, release)
+    assert grading.leaked_lines(source, release) == []
+    nb.cells[1].source = "answer = math.sqrt(2)  \nprint(answer)"  # trailing spaces do not hide it
+    nbformat.write(nb, release)
+    assert grading.leaked_lines(source, release) == ["answer = math.sqrt(2)"]
+
+
+def test_the_planted_answer_replaces_exactly_one_solution(tmp_path: Path):
+    source = _demo_source(tmp_path)
+    grading.plant_wrong_answer(source, tmp_path / "planted.ipynb", "ex1_code", "answer = -1\n")
+    before, after = _cells(source), _cells(tmp_path / "planted.ipynb")
+    changed = [i for i, (a, b) in enumerate(zip(before, after)) if a["source"] != b["source"]]
+    assert changed == [1] and "".join(after[1]["source"]) == "answer = -1\n"
+
+
+def test_the_planted_answer_in_the_kit_is_one_the_tests_reject():
+    name, grade_id, answer, test_id = grading.PLANTED
+    (source,) = [a.source for a in ASSIGNMENTS if a.name == name]
+    (tests,) = ["".join(c["source"]) for c in _cells(source)
+                if c["metadata"].get("nbgrader", {}).get("grade_id") == test_id]
+    scope = {"np": __import__("numpy"), "paths": [Path("a.png")]}
+    exec(answer, scope)
+    try:
+        exec(tests.split("### BEGIN HIDDEN TESTS")[0], scope)
+    except AssertionError:
+        return
+    raise AssertionError(f"{answer!r} passes the visible tests of {test_id}")
