@@ -52,8 +52,10 @@ def setup_cell(path: Path, settings: Settings) -> str:
 
 
 def _cell(kind: str, source: str, tag: str) -> dict:
+    # the set-up cell is Colab's plumbing: the website leaves it out (remove-cell), the slides skip both
+    tags = [tag, "remove-cell"] if kind == "code" else [tag]
     cell = {"cell_type": kind, "id": tag, "source": source,
-            "metadata": {"tags": [tag], "slideshow": {"slide_type": "skip"}}}
+            "metadata": {"tags": tags, "slideshow": {"slide_type": "skip"}}}
     if kind == "code":
         cell.update(execution_count=None, outputs=[])
     return cell

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,11 +187,14 @@ def check(settings: Settings, course_dir: Path = COURSE_DIR, log=print) -> list[
     plant_wrong_answer(planted.source, course_dir / "submitted" / planted_student / name / planted.notebook,
                        grade_id, answer)
     for a in assignments:
+        start = time.perf_counter()
         nbgrader(course_dir, "autograde", a.name, "--student", CHECK_STUDENT, "--force")
+        seconds = time.perf_counter() - start
         scores = auto_scores(course_dir, a, CHECK_STUDENT)
         got, full = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
         expected = sum(p for gid, p in points(a.source).items() if gid.endswith("_tests"))
-        log(f"{a.name}: the source autogrades to {got:g} of {full:g} test points (metadata: {expected:g})")
+        log(f"{a.name}: the source autogrades to {got:g} of {full:g} test points (metadata: {expected:g}) "
+            f"in {seconds:.0f} s")
         if not (got == full == expected):
             problems.append(f"{a.name}: the source autogrades to {got:g} of {full:g} (expected {expected:g})")
     nbgrader(course_dir, "autograde", name, "--student", planted_student, "--force")

@@ -16,7 +16,8 @@ from pathlib import Path
 from .config import BUILD, NOTEBOOKS, ROOT, Settings, lesson_notebooks, solution_notebooks
 
 STAGE, OUT = BUILD / "book", BUILD / "site"
-DOCS = ["teaching", "install", "command-line", "results", "speed", "testing", "original-tutorial"]
+EXTENSIONS = ["sphinx_togglebutton", "sphinx_copybutton", "myst_nb", "jupyter_book", "sphinx_comments",
+              "sphinx_external_toc", "sphinx.ext.intersphinx", "sphinx_design", "sphinx_book_theme"]
 
 
 def _doc(path: Path) -> str:
@@ -25,7 +26,7 @@ def _doc(path: Path) -> str:
 
 def toc() -> dict:
     """The site's chapters: the lesson, the worked solutions, the teacher guide, then the reference pages."""
-    docs = [ROOT / "docs" / f"{name}.md" for name in DOCS if (ROOT / "docs" / f"{name}.md").exists()]
+    docs = sorted((ROOT / "docs").glob("*.md"), key=lambda p: (p.stem != "teaching", p.stem))  # the guide first
     return {"format": "jb-book", "root": "README", "parts": [
         {"caption": "The lesson", "chapters": [{"file": _doc(p)} for p in lesson_notebooks()]},
         {"caption": "Worked solutions", "chapters": [{"file": _doc(p)} for p in solution_notebooks()]},
@@ -42,7 +43,9 @@ def config(settings: Settings) -> dict:
         "launch_buttons": {"colab_url": settings.colab_url, "binderhub_url": settings.binder_url,
                            "notebook_interface": "jupyterlab"},
         "html": {"use_repository_button": True, "use_edit_page_button": False, "use_issues_button": False},
-        "sphinx": {"config": {"html_show_copyright": False, "suppress_warnings": ["myst.header"]}},
+        # Jupyter Book's own extensions less sphinx_thebe (live code from the internet, which also declares its
+        # script twice on the search page: a script error there)
+        "sphinx": {"config": {"html_show_copyright": False, "extensions": EXTENSIONS}},
     }
 
 

@@ -18,6 +18,7 @@ from .config import BUILD, ROOT, Settings, lesson_notebooks
 
 OUT = BUILD / "slides"
 NPM = ROOT / "course" / "node_modules"
+TEMPLATES = ROOT / "course" / "templates"  # lesson_slides: nbconvert's reveal template, made to work offline
 VENDOR = {"require.js": NPM / "requirejs" / "require.js", "jquery.min.js": NPM / "jquery" / "dist" / "jquery.min.js"}
 
 
@@ -49,14 +50,17 @@ def build(settings: Settings) -> list[Path]:
         shutil.copy(source, OUT / "vendor" / name)
     for part in ("dist", "plugin"):
         shutil.copytree(NPM / "reveal.js" / part, OUT / "reveal.js" / part)
-    decks = []
-    for notebook in lesson_notebooks():
-        subprocess.run([sys.executable, "-m", "nbconvert", "--to", "slides", str(notebook), "--output-dir", str(OUT),
-                        "--log-level", "WARN", "--SlidesExporter.reveal_url_prefix=reveal.js",
-                        "--SlidesExporter.reveal_scroll=True", "--SlidesExporter.reveal_theme=white",
-                        "--HTMLExporter.require_js_url=vendor/require.js",
-                        "--HTMLExporter.jquery_url=vendor/jquery.min.js"], check=True)
-        decks.append(OUT / f"{notebook.stem}.slides.html")
+    notebooks = lesson_notebooks()
+    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "slides", *map(str, notebooks), "--output-dir",
+                    str(OUT), "--log-level", "WARN", f"--TemplateExporter.extra_template_basedirs={TEMPLATES}",
+                    "--template", "lesson_slides", "--SlidesExporter.reveal_url_prefix=reveal.js",
+                    "--SlidesExporter.reveal_theme=white",
+                    "--HTMLExporter.require_js_url=vendor/require.js",
+                    "--HTMLExporter.jquery_url=vendor/jquery.min.js"], check=True)
+    decks = [OUT / f"{notebook.stem}.slides.html" for notebook in notebooks]
+    missing = [d.name for d in decks if not d.exists()]
+    if missing:
+        raise RuntimeError(f"nbconvert wrote no deck for {', '.join(missing)}")
     items = "\n".join(f'<li><a href="{d.name}">{html.escape(d.name.removesuffix(".slides.html"))}</a></li>'
                       for d in decks)
     (OUT / "index.html").write_text(f"<!doctype html>\n<meta charset=utf-8>\n<title>{html.escape(settings.title)}: "

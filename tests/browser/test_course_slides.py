@@ -8,9 +8,13 @@ import pytest
 from course import slides
 from course.config import NOTEBOOKS, load_settings
 
-from .conftest import IMAGES, run_folder, watch
+from .conftest import run_folder, watch
 
 pytestmark = pytest.mark.browser
+
+# the images of the slide on screen: where each comes from and whether it loaded
+CURRENT_IMAGES = """() => [...Reveal.getCurrentSlide().querySelectorAll('img')].map(i => ({
+    src: i.currentSrc || i.src, loaded: i.complete && i.naturalWidth > 0}))"""
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +31,16 @@ def test_a_deck_has_a_slide_per_slide_cell_and_its_figures(browser, decks, name)
     page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=20_000)
     types = slides.slide_types(NOTEBOOKS / f"{name}.ipynb")
     assert page.evaluate("() => Reveal.getTotalSlides()") == sum(t in ("slide", "subslide") for t in types)
-    figures = 0
+    page.evaluate("() => Reveal.configure({transition: 'none'})")
+    figures, shot = 0, run_folder() / f"slides-{name}.png"
+    shot.unlink(missing_ok=True)
     for _ in range(page.evaluate("() => Reveal.getTotalSlides()")):
-        images = [i for i in page.evaluate(IMAGES) if i["visible"]]
+        images = page.evaluate(CURRENT_IMAGES)
         assert all(i["loaded"] for i in images), [i["src"][:80] for i in images if not i["loaded"]]
         figures += len(images)
-        if figures and not (run_folder() / f"slides-{name}.png").exists():
-            page.screenshot(path=str(run_folder() / f"slides-{name}.png"))
+        if images and not shot.exists():  # the first slide with a figure
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(shot))
         page.evaluate("() => Reveal.next()")
     assert figures >= 1, "no figure on any slide"
     assert not seen.errors, seen.errors
