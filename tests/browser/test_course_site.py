@@ -88,3 +88,11 @@ def test_the_search_finds_the_lesson(browser, site_url):
     assert len(titles) >= 3 and any("Training" in t for t in titles), titles
     assert not seen.errors, seen.errors
     page.screenshot(path=str(run_folder() / "site-search.png"))
+
+
+def test_the_front_page_is_the_readme(browser, site_url):
+    page = browser.new_page()
+    watch(page, site_url)
+    page.goto(f"{site_url}/index.html")
+    page.wait_for_url("**/README.html", timeout=10_000)
+    assert "Image similarity search in PyTorch" in page.locator("article h1").first.inner_text()
