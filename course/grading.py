@@ -20,7 +20,8 @@ from pathlib import Path
 
 from .config import BUILD, ROOT, Settings, solution_notebooks
 
-COURSE_DIR = BUILD / "nbgrader"
+COURSE_DIR = BUILD / "nbgrader"  # the teacher's course: releases here, submissions go in submitted/
+CHECK_DIR = BUILD / "nbgrader-check"  # the kit's self-check, apart, so that it never touches a real course
 CHECK_STUDENT = "kit-check"
 # the planted wrong answer: notebook 01's first exercise with a count no folder of images can have
 PLANTED = ("01_dataset", "ex1_code", "with_transparency = -1\n", "ex1_tests")
@@ -75,8 +76,15 @@ def nbgrader(course_dir: Path, *args: str, check: bool = True) -> subprocess.Com
 
 
 def release(settings: Settings, course_dir: Path = COURSE_DIR) -> list[Path]:
-    """Generate the student copies into ``course_dir/release``; return their paths. Starts from a fresh folder:
-    nbgrader refuses to regenerate an assignment that has submissions in its gradebook."""
+    """Generate the student copies into ``course_dir/release``; return their paths. Starts from a fresh folder
+    (nbgrader refuses to regenerate an assignment that has submissions in its gradebook), and so refuses to run
+    where students' submissions are, rather than delete them."""
+    submitted = course_dir / "submitted"
+    students = sorted(p.name for p in submitted.iterdir() if not p.name.startswith(CHECK_STUDENT)) \
+        if submitted.is_dir() else []
+    if students:
+        raise RuntimeError(f"{submitted} holds submissions of {', '.join(students)}: building the release again "
+                           "would delete them. Move the course folder elsewhere first.")
     if course_dir.exists():
         shutil.rmtree(course_dir)
     write_config(course_dir, settings)
@@ -157,7 +165,7 @@ def auto_scores(course_dir: Path, assignment: Assignment, student: str) -> dict[
         return {g.name: (float(g.score), float(g.max_score)) for g in nb.grades if g.cell_type == "code"}
 
 
-def check(settings: Settings, course_dir: Path = COURSE_DIR, log=print) -> list[str]:
+def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[str]:
     """Run every check of the kit; return the problems found (none: the kit works)."""
     from concurrent.futures import ThreadPoolExecutor
 

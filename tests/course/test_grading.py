@@ -114,3 +114,18 @@ def test_the_planted_answer_in_the_kit_is_one_the_tests_reject():
     except AssertionError:
         return
     raise AssertionError(f"{answer!r} passes the visible tests of {test_id}")
+
+
+def test_a_release_refuses_to_delete_students_submissions(tmp_path: Path):
+    from course.config import load_settings
+
+    work = tmp_path / "course" / "submitted" / "ada" / "01_dataset" / "01_dataset_exercises.ipynb"
+    work.parent.mkdir(parents=True)
+    work.write_text("{}")
+    try:
+        grading.release(load_settings(), tmp_path / "course")
+    except RuntimeError as err:
+        assert "submissions of ada" in str(err) and str(tmp_path / "course" / "submitted") in str(err)
+    else:
+        raise AssertionError("the release went ahead over a student's submission")
+    assert work.read_text() == "{}"
