@@ -58,6 +58,7 @@ class Lab:
     run_dir: Path
     log: Path
     errors: list[str] = field(default_factory=list)
+    internet: list[str] = field(default_factory=list)  # blocked requests to the internet (not errors)
 
     def notebook_url(self, name: str) -> str:
         return f"{self.url}/lab/tree/{name}?token={self.token}&reset"

@@ -43,7 +43,17 @@ CELLS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')].map
 def page(browser, lab: Lab):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.on("console", lambda m: lab.errors.append(f"console: {m.text}") if m.type == "error" else None)
+    # this machine has no internet: what a page asks of it (the Colab badge's image) is blocked and listed apart
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith((lab.url, "data:", "blob:"))
+               else (lab.internet.append(r.request.url), r.abort("internetdisconnected")))
+
+    def console_error(message) -> None:
+        url = (message.location or {}).get("url", "")
+        if message.type != "error" or (message.text.startswith("Failed to load resource") and url in lab.internet):
+            return
+        lab.errors.append(f"console: {message.text} ({url})")
+
+    page.on("console", console_error)
     page.on("pageerror", lambda e: lab.errors.append(f"page error: {e}"))
     yield page
     context.close()
