@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 
 from course import grading
-from course.config import ROOT
+from course.config import NOTEBOOKS, ROOT, lesson_notebooks
 
 ASSIGNMENTS = grading.graded_assignments()
 
@@ -21,9 +21,14 @@ def _cells(path: Path) -> list[dict]:
     return json.loads(path.read_text())["cells"]
 
 
-def test_the_first_five_lessons_are_graded():
-    assert [a.name for a in ASSIGNMENTS] == ["01_dataset", "02_encoder_decoder", "03_training", "04_embeddings",
-                                              "05_knn_search"]
+def test_every_lesson_is_graded():
+    assert [a.name for a in ASSIGNMENTS] == [p.stem for p in lesson_notebooks()]
+
+
+def _exercises_in_lesson(name: str) -> int:
+    """How many exercises the lesson notebook lists under its "Exercises" heading."""
+    text = "".join(_cells(NOTEBOOKS / f"{name}.ipynb")[-1]["source"])
+    return len(re.findall(r"^\d+\. \*\(", text.split("## Exercises")[1], re.M))
 
 
 def test_every_graded_cell_is_well_formed():
@@ -43,7 +48,7 @@ def test_every_graded_cell_is_well_formed():
                 assert meta["locked"] and re.search(r"^assert ", source, re.M), meta["grade_id"]
         assert len(ids) == len(set(ids)), f"{a.name}: grade ids repeat"
         exercises = {i.split("_")[0] for i in ids if re.match(r"ex\d+_", i)}
-        assert exercises == {"ex1", "ex2", "ex3", "ex4"}, a.name
+        assert exercises == {f"ex{n}" for n in range(1, _exercises_in_lesson(a.name) + 1)}, a.name
 
 
 def test_the_teacher_guide_gives_the_points_the_notebooks_carry():
@@ -129,3 +134,15 @@ def test_a_release_refuses_to_delete_students_submissions(tmp_path: Path):
     else:
         raise AssertionError("the release went ahead over a student's submission")
     assert work.read_text() == "{}"
+
+
+def test_each_notebook_states_the_points_it_carries():
+    for a in ASSIGNMENTS:
+        pts = grading.points(a.source)
+        (about,) = ["".join(c["source"]) for c in _cells(a.source)
+                    if c["metadata"].get("nbgrader", {}).get("grade_id") == "about"]
+        stated = re.search(r"Tests: (\d+) points; written answers: (\d+) points", about.replace("\n", " "))
+        assert stated, a.name
+        assert (int(stated.group(1)), int(stated.group(2))) == (
+            sum(p for g, p in pts.items() if g.endswith("_tests")),
+            sum(p for g, p in pts.items() if g.endswith("_answer"))), a.name
