@@ -61,6 +61,9 @@ def write_config(course_dir: Path, settings: Settings) -> None:
         f"c.CourseDirectory.db_url = 'sqlite:///{course_dir / 'gradebook.db'}'\n"
         f"c.Execute.timeout = {settings.timeout}  # nbgrader's default of 30 s is too short where a notebook trains\n"
         f"c.ExecutePreprocessor.timeout = {settings.timeout}\n"
+        # nbgrader stops a notebook with a fatal error when a cell's output takes over 4 s to arrive (its
+        # default), which a busy machine exceeds: the check then read a release's validation as failed
+        "c.Execute.iopub_timeout = 120\n"
         "c.ClearSolutions.code_stub = {'python': '# YOUR CODE HERE\\nraise NotImplementedError()'}\n")
 
 
@@ -101,13 +104,14 @@ def release(settings: Settings, course_dir: Path = COURSE_DIR) -> list[Path]:
     return released
 
 
-def validate(path: Path, invert: bool = False, course_dir: Path = COURSE_DIR) -> bool:
-    """nbgrader's own verdict: all tests pass (or, inverted, none does). Run in the course folder, whose
-    nbgrader_config.py raises the cell timeout."""
+def validate(path: Path, invert: bool = False, course_dir: Path = COURSE_DIR) -> tuple[bool, str]:
+    """nbgrader's own verdict: all tests pass (or, inverted, none does), and what nbgrader printed. Run in the
+    course folder, whose nbgrader_config.py raises the cell timeout."""
     args = ["validate", str(path)] + (["--invert"] if invert else [])
-    out = nbgrader(course_dir, *args, check=False).stdout
-    return ("Success! The notebook does not pass any tests." if invert else
-            "Success! Your notebook passes all the tests.") in out
+    done = nbgrader(course_dir, *args, check=False)
+    verdict = ("Success! The notebook does not pass any tests." if invert
+               else "Success! Your notebook passes all the tests.")
+    return verdict in done.stdout, done.stdout + done.stderr
 
 
 MARKERS = {"### BEGIN SOLUTION": "### END SOLUTION", "### BEGIN HIDDEN TESTS": "### END HIDDEN TESTS"}
@@ -180,10 +184,11 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
     with ThreadPoolExecutor(2) as pool:  # each validate is its own process: two at a time on two cores
         passing = list(pool.map(lambda p: validate(p, course_dir=course_dir), sources))
         failing = list(pool.map(lambda p: validate(p, invert=True, course_dir=course_dir), released))
-    for src, ok, rel, inverted in zip(sources, passing, released, failing):
+    for src, (ok, said), rel, (inverted, said_inverted) in zip(sources, passing, released, failing):
         log(f"{src.parent.name}: source validates: {ok}; release passes no test as handed out: {inverted}")
-        problems += [] if ok else [f"{src}: the source does not pass its own tests"]
-        problems += [] if inverted else [f"{rel}: a test passes on the blank release"]
+        problems += [] if ok else [f"{src}: the source does not pass its own tests; nbgrader said:\n{said[-3000:]}"]
+        problems += [] if inverted else [f"{rel}: not every test fails on the blank release; nbgrader said:\n"
+                                         f"{said_inverted[-3000:]}"]
 
     name, grade_id, answer, test_id = PLANTED
     planted_student = CHECK_STUDENT + "-planted"

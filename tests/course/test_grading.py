@@ -146,3 +146,28 @@ def test_each_notebook_states_the_points_it_carries():
         assert (int(stated.group(1)), int(stated.group(2))) == (
             sum(p for g, p in pts.items() if g.endswith("_tests")),
             sum(p for g, p in pts.items() if g.endswith("_answer"))), a.name
+
+
+def test_the_course_config_gives_training_cells_and_busy_machines_time(tmp_path: Path):
+    from course.config import load_settings
+
+    grading.write_config(tmp_path, load_settings())
+    config = {}
+    exec((tmp_path / "nbgrader_config.py").read_text(), {"get_config": lambda: _Config(config)})
+    assert config["Execute.timeout"] >= 600 and config["ExecutePreprocessor.timeout"] >= 600  # nbgrader's is 30 s
+    assert config["Execute.iopub_timeout"] >= 60  # nbgrader's 4 s fails a notebook on a busy machine
+    assert config["CourseDirectory.root"] == str(tmp_path)
+
+
+class _Config:
+    """Records ``c.Section.name = value`` as config["Section.name"]."""
+
+    def __init__(self, store: dict, prefix: str = ""):
+        object.__setattr__(self, "_store", store)
+        object.__setattr__(self, "_prefix", prefix)
+
+    def __getattr__(self, name: str) -> "_Config":
+        return _Config(self._store, f"{self._prefix}{name}.")
+
+    def __setattr__(self, name: str, value) -> None:
+        self._store[f"{self._prefix}{name}"] = value
