@@ -36,6 +36,10 @@ class Assignment:
     def notebook(self) -> str:
         return f"{self.name}_exercises.ipynb"
 
+    def path(self, course_dir: Path, folder: str, student: str | None = None) -> Path:
+        """Where nbgrader keeps this assignment's notebook: ``folder`` is source, release, submitted, ..."""
+        return course_dir / folder / (student or "") / self.name / self.notebook
+
 
 def _nbgrader_cells(path: Path) -> list[dict]:
     return [c for c in json.loads(path.read_text())["cells"] if "nbgrader" in c["metadata"]]
@@ -51,6 +55,13 @@ def points(path: Path) -> dict[str, float]:
     """grade_id -> points of every graded cell of a notebook (tests and written answers)."""
     return {c["metadata"]["nbgrader"]["grade_id"]: float(c["metadata"]["nbgrader"]["points"])
             for c in _nbgrader_cells(path) if c["metadata"]["nbgrader"].get("grade")}
+
+
+def point_totals(path: Path) -> tuple[float, float]:
+    """(points of the test cells, points of the written answers) of a notebook."""
+    pts = points(path)
+    return (sum(p for gid, p in pts.items() if gid.endswith("_tests")),
+            sum(p for gid, p in pts.items() if gid.endswith("_answer")))
 
 
 def write_config(course_dir: Path, settings: Settings) -> None:
@@ -91,13 +102,13 @@ def release(settings: Settings, course_dir: Path = COURSE_DIR) -> list[Path]:
     if course_dir.exists():
         shutil.rmtree(course_dir)
     write_config(course_dir, settings)
-    released = []
-    for a in graded_assignments():
-        target = course_dir / "source" / a.name / a.notebook
+    assignments = graded_assignments()
+    for a in assignments:
+        target = a.path(course_dir, "source")
         target.parent.mkdir(parents=True)
         shutil.copy(a.source, target)
         nbgrader(course_dir, "generate_assignment", a.name, "--force")
-        released.append(course_dir / "release" / a.name / a.notebook)
+    released = [a.path(course_dir, "release") for a in assignments]
     missing = [p for p in released if not p.exists()]
     if missing:
         raise RuntimeError(f"nbgrader wrote no release for {', '.join(map(str, missing))}")
@@ -145,10 +156,11 @@ def secret_lines(path: Path) -> set[str]:
     return secret - given
 
 
-def leaked_lines(source: Path, released: Path) -> list[str]:
+def leaked_lines(source: Path, released: Path, secret: set[str] | None = None) -> list[str]:
+    """The secret lines of ``source`` (given, or worked out) that ``released`` shows."""
     cells = json.loads(released.read_text())["cells"]
     shown = {line.rstrip() for c in cells for line in "".join(c["source"]).splitlines()}
-    return sorted(secret_lines(source) & shown)
+    return sorted((secret_lines(source) if secret is None else secret) & shown)
 
 
 def plant_wrong_answer(source: Path, target: Path, grade_id: str, answer: str) -> None:
@@ -176,11 +188,12 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
     problems = []
     released = release(settings, course_dir)
     assignments = graded_assignments()
-    sources = [course_dir / "source" / a.name / a.notebook for a in assignments]
-    for a, src, rel in zip(assignments, sources, released):
-        leaked = leaked_lines(a.source, rel)
+    sources = [a.path(course_dir, "source") for a in assignments]
+    for a, rel in zip(assignments, released):
+        secret = secret_lines(a.source)
+        leaked = leaked_lines(a.source, rel, secret)
         problems += [f"{rel.name}: shows the solution line {line!r}" for line in leaked]
-        log(f"{a.name}: release written, {len(secret_lines(a.source))} solution lines, {len(leaked)} leaked")
+        log(f"{a.name}: release written, {len(secret)} solution lines, {len(leaked)} leaked")
     with ThreadPoolExecutor(2) as pool:  # each validate is its own process: two at a time on two cores
         passing = list(pool.map(lambda p: validate(p, course_dir=course_dir), sources))
         failing = list(pool.map(lambda p: validate(p, invert=True, course_dir=course_dir), released))
@@ -195,17 +208,16 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
     for student in (CHECK_STUDENT, planted_student):
         nbgrader(course_dir, "db", "student", "add", student)
     for a in assignments:
-        shutil.copytree(course_dir / "source" / a.name, course_dir / "submitted" / CHECK_STUDENT / a.name)
+        shutil.copytree(a.path(course_dir, "source").parent, a.path(course_dir, "submitted", CHECK_STUDENT).parent)
     planted = [a for a in assignments if a.name == name][0]
-    plant_wrong_answer(planted.source, course_dir / "submitted" / planted_student / name / planted.notebook,
-                       grade_id, answer)
+    plant_wrong_answer(planted.source, planted.path(course_dir, "submitted", planted_student), grade_id, answer)
     for a in assignments:
         start = time.perf_counter()
         nbgrader(course_dir, "autograde", a.name, "--student", CHECK_STUDENT, "--force")
         seconds = time.perf_counter() - start
         scores = auto_scores(course_dir, a, CHECK_STUDENT)
         got, full = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
-        expected = sum(p for gid, p in points(a.source).items() if gid.endswith("_tests"))
+        expected, _ = point_totals(a.source)
         log(f"{a.name}: the source autogrades to {got:g} of {full:g} test points (metadata: {expected:g}) "
             f"in {seconds:.0f} s")
         if not (got == full == expected):
@@ -218,7 +230,7 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
         problems.append(f"the planted wrong answer lost {lost}, not exactly the {test_id} points")
     for a in assignments:
         nbgrader(course_dir, "generate_feedback", a.name, "--student", CHECK_STUDENT, "--force")
-        html = course_dir / "feedback" / CHECK_STUDENT / a.name / a.notebook.replace(".ipynb", ".html")
+        html = a.path(course_dir, "feedback", CHECK_STUDENT).with_suffix(".html")
         if not html.exists() or "Score:" not in html.read_text():
             problems.append(f"{html}: no feedback with a score")
     log(f"feedback written to {course_dir / 'feedback' / CHECK_STUDENT}")

@@ -9,6 +9,7 @@ copied beside the decks, so the slides open from disk with no network.
 from __future__ import annotations
 
 import html
+import json
 import shutil
 import subprocess
 import sys
@@ -33,9 +34,7 @@ def npm_install() -> None:
 
 
 def slide_types(path: Path) -> list[str]:
-    """The slide type of every cell of a notebook, in order ("skip" where none is set)."""
-    import json
-
+    """The slide type of every cell of a notebook, in order ("-", nbconvert's default, where none is set)."""
     cells = json.loads(path.read_text())["cells"]
     return [c["metadata"].get("slideshow", {}).get("slide_type", "-") for c in cells]
 

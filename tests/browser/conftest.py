@@ -165,18 +165,23 @@ def static_server() -> Iterator[Callable[[Path], str]]:
         server.shutdown()
 
 
-def watch(page, local: str) -> Page:
-    """Block every request that leaves ``local`` and record it; record failed local requests and script errors."""
-    seen = Page()
+def block_internet(page, local: str, record: list[str]) -> None:
+    """Let the page fetch only from ``local`` (and in-page data): every other request is aborted and recorded."""
 
     def route(r):
-        if r.request.url.startswith(local) or r.request.url.startswith("data:"):
+        if r.request.url.startswith((local, "data:", "blob:")):
             r.continue_()
         else:
-            seen.internet.append(r.request.url)
+            record.append(r.request.url)
             r.abort("internetdisconnected")
 
     page.route("**/*", route)
+
+
+def watch(page, local: str) -> Page:
+    """Block every request that leaves ``local`` and record it; record failed local requests and script errors."""
+    seen = Page()
+    block_internet(page, local, seen.internet)
     page.on("requestfailed", lambda req: None if not req.url.startswith(local)
             else seen.errors.append(f"failed: {req.url} ({req.failure})"))
     page.on("response", lambda res: seen.errors.append(f"HTTP {res.status}: {res.url}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from .conftest import ROOT, Lab, run_folder
+from .conftest import ROOT, Lab, block_internet, run_folder
 
 pytestmark = pytest.mark.browser
 
@@ -44,8 +44,7 @@ def page(browser, lab: Lab):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     # this machine has no internet: what a page asks of it (the Colab badge's image) is blocked and listed apart
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith((lab.url, "data:", "blob:"))
-               else (lab.internet.append(r.request.url), r.abort("internetdisconnected")))
+    block_internet(page, lab.url, lab.internet)
 
     def console_error(message) -> None:
         url = (message.location or {}).get("url", "")

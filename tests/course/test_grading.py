@@ -54,9 +54,7 @@ def test_every_graded_cell_is_well_formed():
 def test_the_teacher_guide_gives_the_points_the_notebooks_carry():
     guide = (ROOT / "docs" / "teaching.md").read_text()
     for a in ASSIGNMENTS:
-        pts = grading.points(a.source)
-        tests = sum(p for g, p in pts.items() if g.endswith("_tests"))
-        written = sum(p for g, p in pts.items() if g.endswith("_answer"))
+        tests, written = grading.point_totals(a.source)
         row = re.search(rf"^\| {a.name[:2]} [^|]*\| (\d+) \| (\d+) \|", guide, re.M)
         assert row, f"docs/teaching.md has no points row for {a.name}"
         assert (int(row.group(1)), int(row.group(2))) == (tests, written), a.name
@@ -138,14 +136,11 @@ def test_a_release_refuses_to_delete_students_submissions(tmp_path: Path):
 
 def test_each_notebook_states_the_points_it_carries():
     for a in ASSIGNMENTS:
-        pts = grading.points(a.source)
         (about,) = ["".join(c["source"]) for c in _cells(a.source)
                     if c["metadata"].get("nbgrader", {}).get("grade_id") == "about"]
         stated = re.search(r"Tests: (\d+) points; written answers: (\d+) points", about.replace("\n", " "))
         assert stated, a.name
-        assert (int(stated.group(1)), int(stated.group(2))) == (
-            sum(p for g, p in pts.items() if g.endswith("_tests")),
-            sum(p for g, p in pts.items() if g.endswith("_answer"))), a.name
+        assert (int(stated.group(1)), int(stated.group(2))) == grading.point_totals(a.source), a.name
 
 
 def test_the_course_config_gives_training_cells_and_busy_machines_time(tmp_path: Path):
