@@ -31,7 +31,7 @@ from tutorial_utils.models import ConvEncoder, ModelConfig, build_models
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "tutorial_utils"
-EXTRAS = ("evaluation", "scale", "selfsup", "cli")  # the subpackages; everything flat beside them is the core
+EXTRAS = ("evaluation", "scale", "selfsup", "tasks", "cli")  # the subpackages; everything flat beside them is the core
 ENTRY_POINTS = ("__main__",)  # `python -m tutorial_utils`: runs the command line, imported by nobody
 SHOWN_LIMIT = 45  # lines: what a notebook of the lesson core shows of the package fits on a screen
 
