@@ -156,7 +156,7 @@ def emoji_label(file: str) -> str:
 
 
 def uploads(folder: Path) -> dict[str, Path]:
-    """The three files of the issue: a 3000x200 CMYK JPEG, a transparent PNG, a truncated PNG."""
+    """Three awkward uploads: a 3000x200 CMYK JPEG, a transparent PNG, a truncated PNG."""
     folder.mkdir(parents=True, exist_ok=True)
     cmyk = Image.new("CMYK", (3000, 200), (0, 180, 220, 0))
     cmyk.paste((200, 0, 0, 0), (1300, 0, 1700, 200))

@@ -161,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how an autoencoder's feature map becomes a vector; the simclr embedding is one already")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--workers", type=int, default=None,
-                   help="DataLoader processes that read and decode files (default: one per spare core, at most 4)")
+                   help="DataLoader processes that read and decode files "
+                        "(default: one per four cores, 1 to 4; none on a 1-core machine)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     common(p)
     p.set_defaults(func=_cmd_index)
