@@ -2,8 +2,9 @@
 (notebook 07).
 
 A triplet (anchor, positive, negative) asks the anchor to be nearer to an image of its own label than to
-an image of another label by a margin. We use "batch-hard" mining: for each anchor of a batch, its farthest
-positive and its nearest negative. Everything else in the lesson is label-free; this module is the exception.
+an image of another label by a margin. Training uses every violating triplet of a batch ("batch-all", the default)
+or, on request, "batch-hard" mining: for each anchor its farthest positive and its nearest negative. Everything
+else in the lesson is label-free; this module is the exception.
 """
 
 from __future__ import annotations
