@@ -96,7 +96,7 @@ def compare_notebook(stored_path: Path, run_path: Path, sanitize) -> list[dict]:
         tol = cell_tolerance(tags)
         row = {"notebook": stored_path.relative_to(ROOT).as_posix(), "cell": i,
                "tag": next((t for t in tags if t.startswith("tolerance-")), "exact")}
-        if "NBVAL_IGNORE_OUTPUT" in a.source:
+        if "nbval-ignore-output" in tags or "NBVAL_IGNORE_OUTPUT" in a.source:  # nbval honours both
             rows.append({**row, "tag": "ignored", "status": "ignored", "passes": True})
             continue
         ta, tb = cell_texts(a), cell_texts(b)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from tutorial_utils.checkpoints import load_checkpoint, read_checkpoint, save_ch
 from tutorial_utils.data import FolderDataset
 from tutorial_utils.devices import pick_device
 from tutorial_utils.models import ModelConfig, build_models
+from tutorial_utils.paths import DEFAULT_DATA, REFERENCE_CHECKPOINT, REPO_ROOT
+from tutorial_utils.pipeline import TrainSettings, compare_with_reference
 from tutorial_utils.training import fit, make_loaders, mean_image_baseline, train_step, val_step
 
 CONFIG = ModelConfig(image_size=32)
@@ -154,3 +157,52 @@ def test_mean_image_baseline_by_hand():
     train = DataLoader(TensorDataset(torch.cat([a, b]), torch.cat([a, b])), batch_size=1)
     # mean image is 0.5 everywhere; every pixel of a or b is 0.5 away -> MSE 0.25
     assert mean_image_baseline(train, train) == pytest.approx(0.25)
+
+
+# -- notebook 03 compares its run with the shipped reference model only when the recipe is the reference's ------
+
+
+def _reference_comparison_cell() -> str:
+    """The code of notebook 03's cell that sets the run beside the shipped reference model."""
+    cells = json.loads((REPO_ROOT / "notebooks" / "03_training.ipynb").read_text())["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    found = [source for source in code if "compare_with_reference(" in source]
+    assert len(found) == 1, "notebook 03 has one cell that compares its run with the reference"
+    return found[0]
+
+
+def _run_cell(source: str, best_val_loss: float, config: ModelConfig, settings: TrainSettings) -> None:
+    history = training.History(best_val_loss=best_val_loss)
+    exec(source, {"compare_with_reference": compare_with_reference, "DEFAULT_DATA": DEFAULT_DATA, "history": history,
+                  "config": config, "settings": settings})
+
+
+def test_a_128_px_recipe_is_not_compared_with_the_64_px_reference(capsys):
+    shipped = read_checkpoint(REFERENCE_CHECKPOINT)["history"]["best_val_loss"]
+    gpu_recipe = ModelConfig(image_size=128), TrainSettings(epochs=50)
+    comparison = compare_with_reference(shipped / 3, *gpu_recipe)
+    assert not comparison.same_recipe and comparison.agrees is None
+    assert comparison.differences == ("image_size 128 (the reference: 64)", "epochs 50 (the reference: 15)")
+    assert "not compared" in str(comparison) and "image_size 128" in str(comparison)
+    _run_cell(_reference_comparison_cell(), shipped / 3, *gpu_recipe)  # a better 128 px model fails nothing
+    assert "not compared" in capsys.readouterr().out
+
+
+def test_the_reference_recipe_is_compared_and_a_far_loss_fails_the_cell(capsys):
+    shipped = read_checkpoint(REFERENCE_CHECKPOINT)["history"]["best_val_loss"]
+    lesson_recipe = ModelConfig(image_size=64), TrainSettings()
+    assert compare_with_reference(shipped * 1.1, *lesson_recipe).agrees is True
+    assert compare_with_reference(shipped * 1.2, *lesson_recipe).agrees is False
+    _run_cell(_reference_comparison_cell(), shipped * 1.05, *lesson_recipe)
+    assert "within 15% of it" in capsys.readouterr().out
+    with pytest.raises(AssertionError):
+        _run_cell(_reference_comparison_cell(), shipped * 1.5, *lesson_recipe)
+    other_data = compare_with_reference(shipped, ModelConfig(), TrainSettings(lr=1e-3), data=REPO_ROOT / "mine")
+    assert other_data.differences == ("data mine (the reference: data/emoji/images)", "lr 0.001 (the reference: 0.002)")
+
+
+def test_a_checkpoint_without_its_recipe_is_a_clear_error(tmp_path: Path):
+    encoder, decoder = build_models(CONFIG)
+    path = save_checkpoint(tmp_path / "old.pt", CONFIG, encoder, decoder, history={"best_val_loss": 0.1})
+    with pytest.raises(ValueError, match=r"old\.pt: no record of the recipe"):
+        compare_with_reference(0.1, CONFIG, TrainSettings(), reference=path)

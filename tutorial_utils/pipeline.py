@@ -16,13 +16,13 @@ from typing import Any
 
 from torch.utils.data import DataLoader
 
-from .checkpoints import load_checkpoint
+from .checkpoints import load_checkpoint, read_checkpoint
 from .data import FolderDataset
 from .devices import pick_device
 from .embeddings import EmbeddingIndex, StaleIndexError, create_embeddings, file_digest
 from .files import atomic_write, file_lock
 from .models import ModelConfig, build_models
-from .paths import BEST_CHECKPOINT, DEFAULT_DATA, DEFAULT_RUN, HISTORY_FILE, INDEX_FILE, REFERENCE_CHECKPOINT
+from .paths import BEST_CHECKPOINT, DEFAULT_DATA, DEFAULT_RUN, HISTORY_FILE, INDEX_FILE, REFERENCE_CHECKPOINT, relative
 from .training import History, fit, make_loaders, seed_everything
 
 
@@ -35,6 +35,64 @@ class TrainSettings:
     lr: float = 2e-3
     val_fraction: float = 0.2
     seed: int = 0
+
+
+def training_recipe(config: ModelConfig, settings: TrainSettings, data: str | os.PathLike = DEFAULT_DATA
+                    ) -> dict[str, Any]:
+    """What a training run's result depends on: the data folder, the model config and the training settings."""
+    return {"data": relative(data), **config.to_dict(), **asdict(settings)}
+
+
+@dataclass(frozen=True)
+class ReferenceComparison:
+    """A run's best validation MSE beside the reference model's, compared only when both runs used one recipe."""
+
+    this_run: float
+    reference: float
+    differences: tuple[str, ...]  # e.g. "image_size 128 (the reference: 64)"; empty when the recipes agree
+    rtol: float = 0.15
+
+    @property
+    def same_recipe(self) -> bool:
+        return not self.differences
+
+    @property
+    def agrees(self) -> bool | None:
+        """Within ``rtol`` of the reference; None when the recipes differ and there is nothing to compare."""
+        if not self.same_recipe:
+            return None
+        return abs(self.this_run - self.reference) <= self.rtol * self.reference
+
+    def __str__(self) -> str:
+        if not self.same_recipe:
+            return (f"best validation MSE: this run {self.this_run:.4f}; not compared with the shipped reference "
+                    f"model, which was trained with another recipe: {', '.join(self.differences)}")
+        return (f"best validation MSE: this run {self.this_run:.4f}, the shipped reference model {self.reference:.4f} "
+                f"(the same recipe; {'within' if self.agrees else 'NOT within'} {self.rtol:.0%} of it)")
+
+
+def compare_with_reference(
+    best_val_loss: float,
+    config: ModelConfig,
+    settings: TrainSettings,
+    data: str | os.PathLike = DEFAULT_DATA,
+    reference: str | os.PathLike = REFERENCE_CHECKPOINT,
+    rtol: float = 0.15,
+) -> ReferenceComparison:
+    """Set a run's best validation MSE beside the reference checkpoint's, reading the recipe stored in its meta.
+
+    Floats differ across machines, so the same recipe gives a nearby loss, not the same one; another recipe
+    (a GPU learner's 128 px for 50 epochs, say) gives another model, and its loss is not compared at all.
+    """
+    state = read_checkpoint(reference)
+    meta = state.get("meta")
+    if not meta or not {"data", "config", "settings"} <= set(meta):
+        raise ValueError(f"{reference}: no record of the recipe that trained it (meta with data, config, settings)")
+    ours = training_recipe(config, settings, data)
+    theirs = {"data": meta["data"], **meta["config"], **meta["settings"]}
+    differences = tuple(f"{key} {ours.get(key)} (the reference: {theirs.get(key)})"
+                        for key in dict.fromkeys([*ours, *theirs]) if ours.get(key) != theirs.get(key))
+    return ReferenceComparison(float(best_val_loss), float(state["history"]["best_val_loss"]), differences, rtol)
 
 
 def train_folder(
