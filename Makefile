@@ -40,12 +40,12 @@ test-browser: $(STAMP)
 	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python -m pytest -p no:cacheprovider tests/browser/test_explorer.py
 
 # student copies in runs/course/nbgrader/release, the site in runs/course/site, slides in runs/course/slides
-# (reveal.js from npm: course/package-lock.json)
+# (reveal.js and MathJax from npm: course/package-lock.json)
 course: $(STAMP)
 	$(BIN)/python scripts/course.py build
 
-# release, validate, validate --invert, autograde (full points), a planted wrong answer, feedback; then the
-# site and the slides in Chromium (tests/browser/test_course_*.py build them)
+# release, validate, validate --invert, autograde (full points), a planted wrong answer, the grades as CSV
+# (nbgrader export), feedback; then the site and the slides in Chromium (tests/browser/test_course_*.py build them)
 test-course: $(STAMP)
 	$(BIN)/python scripts/course.py check
 	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python -m pytest -p no:cacheprovider tests/browser/test_course_site.py tests/browser/test_course_slides.py

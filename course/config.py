@@ -42,13 +42,13 @@ def load_settings(path: Path = SETTINGS) -> Settings:
                     site["binder_url"], site["colab_url"], int(data["grading"]["timeout"]))
 
 
-def lesson_notebooks() -> list[Path]:
+def lesson_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
     """The nine lesson notebooks, in order."""
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
 
 
-def solution_notebooks() -> list[Path]:
-    return sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
+def solution_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
+    return sorted((folder / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
 
 
 def all_notebooks() -> list[Path]:

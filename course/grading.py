@@ -4,11 +4,13 @@ The source of each assignment is a worked-solution notebook that carries nbgrade
 test cells with points, written answers). ``release`` copies the graded ones into an nbgrader course folder and
 runs ``generate_assignment``; ``check`` proves the kit works: sources validate, releases fail validation as
 handed out, the source submitted by a fake student autogrades to full points, a planted wrong answer loses
-exactly its test's points, feedback is written, and no solution line is left in a release.
+exactly its test's points, nbgrader's own ``export`` writes the grades as CSV (what gradebooks import) with those
+scores, feedback is written, and no solution line is left in a release.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -181,6 +183,35 @@ def auto_scores(course_dir: Path, assignment: Assignment, student: str) -> dict[
         return {g.name: (float(g.score), float(g.max_score)) for g in nb.grades if g.cell_type == "code"}
 
 
+def export_grades(course_dir: Path, target: Path | None = None) -> Path:
+    """Every student's score in every assignment as CSV, by nbgrader's own ``nbgrader export`` (its columns:
+    assignment, duedate, timestamp, student_id, last_name, first_name, email, raw_score,
+    late_submission_penalty, score, max_score; a missing submission scores 0); return the file."""
+    target = course_dir / "grades.csv" if target is None else target
+    target.unlink(missing_ok=True)
+    nbgrader(course_dir, "export", "--to", str(target))
+    if not target.exists():
+        raise RuntimeError(f"nbgrader export wrote no {target}")
+    return target
+
+
+def read_grades(path: Path) -> dict[tuple[str, str], tuple[float, float]]:
+    """(assignment, student) -> (score, max score), from a grades CSV written by ``export_grades``."""
+    with path.open(newline="") as f:
+        return {(row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"]))
+                for row in csv.DictReader(f)}
+
+
+def grade_problems(grades: dict[tuple[str, str], tuple[float, float]],
+                   expected: dict[tuple[str, str], tuple[float, float]]) -> list[str]:
+    """How exported grades differ from the expected (score, max score) of each (assignment, student)."""
+    problems = [f"grades.csv has no row for {a} of {s}" for a, s in expected if (a, s) not in grades]
+    problems += [f"grades.csv gives {a} of {s} {grades[a, s][0]:g} of {grades[a, s][1]:g} points, "
+                 f"expected {want[0]:g} of {want[1]:g}"
+                 for (a, s), want in expected.items() if (a, s) in grades and grades[a, s] != want]
+    return problems
+
+
 def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[str]:
     """Run every check of the kit; return the problems found (none: the kit works)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -228,6 +259,18 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
     log(f"planted wrong answer in {name} {grade_id}: lost {lost}")
     if lost != {test_id: points(planted.source)[test_id]}:
         problems.append(f"the planted wrong answer lost {lost}, not exactly the {test_id} points")
+    # the gradebook as a CSV: the fake student's autograded test points (written answers wait for a teacher) out
+    # of every point; the planted student's one submission less its lost test, and 0 where nothing was submitted
+    csv_path = export_grades(course_dir)
+    expected = {}
+    for a in assignments:
+        tests, written = point_totals(a.source)
+        expected[a.name, CHECK_STUDENT] = (tests, tests + written)
+        expected[a.name, planted_student] = (tests - points(a.source)[test_id] if a is planted else 0.0,
+                                             tests + written)
+    found = grade_problems(read_grades(csv_path), expected)
+    log(f"grades exported by nbgrader to {csv_path}: {len(expected)} rows checked, {len(found)} wrong")
+    problems += found
     for a in assignments:
         nbgrader(course_dir, "generate_feedback", a.name, "--student", CHECK_STUDENT, "--force")
         html = a.path(course_dir, "feedback", CHECK_STUDENT).with_suffix(".html")

@@ -2,10 +2,13 @@
 
     python scripts/course.py colab    # rewrite every notebook's badge and Colab cell from course/course.toml
     python scripts/course.py release  # nbgrader student copies of the graded solutions -> runs/course/nbgrader
-    python scripts/course.py check    # the kit checks itself: validate, --invert, autograde, a planted wrong answer
+    python scripts/course.py check    # the kit checks itself: validate, --invert, autograde, a planted wrong answer,
+                                      # the grades as CSV (nbgrader export, in runs/course/nbgrader-check/grades.csv)
     python scripts/course.py site     # the Jupyter Book site from the stored outputs -> runs/course/site
     python scripts/course.py slides   # reveal.js slides of the lesson notebooks -> runs/course/slides
     python scripts/course.py build    # release, site and slides (make course)
+    python scripts/course.py lecture  # slide types, hidden figure code and speaker notes on the lesson notebooks
+                                      # (--check: change nothing, exit 1 if a notebook would change)
 
 What each part does and how a teacher uses it: docs/teaching.md.
 """
@@ -26,13 +29,27 @@ from course.config import all_notebooks, load_settings  # noqa: E402
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=["colab", "release", "check", "site", "slides", "build"])
+    parser.add_argument("part", choices=["colab", "release", "check", "site", "slides", "build", "lecture"])
+    parser.add_argument("--check", action="store_true", help="lecture: change nothing; exit 1 if a notebook would")
     args = parser.parse_args(argv)
     settings = load_settings()
     start = time.perf_counter()
     if args.part == "colab":
         changed = [p for p in all_notebooks() if colab.add_colab_cells(p, settings)]
         print(f"{len(changed)} of {len(all_notebooks())} notebooks rewritten")
+    if args.part == "lecture":
+        from course import lecture
+        from course.config import lesson_notebooks
+
+        changed = []
+        for path in lesson_notebooks():
+            did, summary, warnings = lecture.mark_up_file(path, check=args.check)
+            for warning in warnings:
+                print(f"{path.name}: {warning}", file=sys.stderr)
+            print(f"{path.name}: {summary}{' (would change)' if did and args.check else ' (changed)' if did else ''}")
+            changed += [path] if did else []
+        if args.check and changed:
+            return 1
     if args.part in ("release", "build"):
         for path in grading.release(settings):
             print(f"student copy: {path.relative_to(ROOT)}")

@@ -10,6 +10,7 @@ no browser is downloaded. Without Chromium or Playwright the tests are skipped, 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -193,3 +194,69 @@ def watch(page, local: str) -> Page:
 # every <img>: where it comes from, whether it loaded, its alt text
 IMAGES = """() => [...document.images].map(i => ({src: i.currentSrc || i.src, loaded: i.complete && i.naturalWidth > 0,
                                                     alt: i.alt, visible: i.getClientRects().length > 0}))"""
+
+
+# -- a small lesson for the course kit's tests: an equation, a schematic, a figure, a concept check ---------------
+
+FIXTURE_QUIZ = [{"question": "Why does the cosine similarity ignore a vector's length?", "type": "multiple_choice",
+                 "answers": [{"answer": "It divides by both lengths", "correct": True,
+                              "feedback": "Right: the dot product is divided by both lengths."},
+                             {"answer": "It squares the vectors", "correct": False,
+                              "feedback": "No: nothing is squared; the dot product is divided by both lengths."}]}]
+FIXTURE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60" viewBox="0 0 120 60">'
+               '<rect x="5" y="5" width="110" height="50" fill="none" stroke="black"/></svg>\n')
+
+
+def fixture_lesson(root: Path, stem: str = "01_fixture") -> Path:
+    """A one-notebook repository in ``root`` (README, ``notebooks/<stem>.ipynb`` executed here, its quiz JSON and
+    a schematic in ``notebooks/figures``), marked up for slides as the lesson notebooks are; return the notebook.
+    The kit's site and slides are built from it where no lesson notebook has an equation or a quiz yet."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebooks = root / "notebooks"
+    (notebooks / "quizzes").mkdir(parents=True)
+    (notebooks / "figures").mkdir()
+    (root / "README.md").write_text("# A fixture course\n\nOne lesson.\n")
+    (notebooks / "quizzes" / f"{stem}.json").write_text(json.dumps(FIXTURE_QUIZ, indent=1))
+    (notebooks / "figures" / "box.svg").write_text(FIXTURE_SVG)
+
+    def md(text, slide="skip", **meta):
+        return nbformat.v4.new_markdown_cell(text, metadata={"slideshow": {"slide_type": slide}, **meta})
+
+    def code(text, slide="skip", tags=()):
+        return nbformat.v4.new_code_cell(text, metadata={"slideshow": {"slide_type": slide}, "tags": list(tags)})
+
+    cells = [
+        md("# 1 · A fixture lesson\n\nWith an equation, a schematic and a concept check.", "slide"),
+        code("%matplotlib inline\nimport matplotlib.pyplot as plt\nimport numpy as np"),
+        md("## Cosine similarity\n\nThe cosine of the angle between $a$ and $b$ ignores their lengths:\n\n"
+           "$$\\cos(a, b) = \\frac{a \\cdot b}{\\lVert a \\rVert \\, \\lVert b \\rVert}$$", "slide",
+           speaker_notes="- Two vectors of any length that point the same way score 1."),
+        md("![A box drawn with a black outline](figures/box.svg)", "subslide"),
+        code("a, b = np.array([3.0, 4.0]), np.array([6.0, 8.0])\n"
+             "cos = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))"),
+        code("fig, ax = plt.subplots(figsize=(3, 2))\nax.plot([0, 3], [0, 4])\nplt.show()", "subslide",
+             tags=["hide-input"]),
+        md("## Check your understanding\n\nOne question."),
+        code(f'from jupyterquiz import display_quiz\n\ndisplay_quiz("quizzes/{stem}.json")',
+             tags=["nbval-ignore-output", "remove-input"]),
+        md("## What we learned\n\n* $\\cos(a, b)$ is 1 for $a$ = $b$.\n\n## Exercises\n\n1. *(easy)* None.", "slide"),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                        "language": "python"}})
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(notebooks)}}).execute()
+    path = notebooks / f"{stem}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def wait_for_mathjax(page, where: str, seen: Page, timeout: int = 20_000) -> None:
+    """Wait until MathJax 3 has typeset the page; fail saying so (and what failed to load) if it never starts."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=timeout)
+    except PlaywrightTimeout:
+        pytest.fail(f"{where}: MathJax did not start; failed requests: {seen.errors}; blocked: {seen.internet}")
+    page.evaluate("() => MathJax.startup.promise")

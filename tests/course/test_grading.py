@@ -166,3 +166,18 @@ class _Config:
 
     def __setattr__(self, name: str, value) -> None:
         self._store[f"{self._prefix}{name}"] = value
+
+
+def test_the_grades_check_reads_nbgraders_csv_and_finds_a_wrong_score(tmp_path: Path):
+    # the header and the row format of nbgrader's CsvExportPlugin (nbgrader export); bob submitted nothing
+    csv = tmp_path / "grades.csv"
+    csv.write_text("assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
+                   "late_submission_penalty,score,max_score\n"
+                   "01_demo,,2025-01-01 10:00:00.000000,ada,,,,2.0,0.0,2.0,3.0\n"
+                   "01_demo,,,bob,,,,0.0,0.0,0.0,3.0\n")
+    grades = grading.read_grades(csv)
+    assert grades == {("01_demo", "ada"): (2.0, 3.0), ("01_demo", "bob"): (0.0, 3.0)}
+    assert grading.grade_problems(grades, {("01_demo", "ada"): (2.0, 3.0)}) == []
+    assert grading.grade_problems(grades, {("01_demo", "ada"): (3.0, 3.0), ("02_demo", "ada"): (1.0, 1.0)}) == [
+        "grades.csv has no row for 02_demo of ada",
+        "grades.csv gives 01_demo of ada 2 of 3 points, expected 3 of 3"]

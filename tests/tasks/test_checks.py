@@ -247,3 +247,14 @@ def test_the_lesson_has_a_task_in_every_notebook_that_teaches_a_core_piece():
     assert len(TASKS) >= 8
     notebooks = {t.notebook[:2] for t in TASKS.values()}
     assert notebooks == {"01", "02", "03", "04", "05", "06", "07", "09"}
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_running_the_check_cell_twice_does_not_pass_the_package_off_as_the_learners(name, capsys):
+    def stub(*args, **kwargs):
+        raise NotImplementedError
+
+    again = your_turn(name, your_turn(name, stub))  # the check cell, run a second time without the task cell
+    assert again is TASKS[name].reference
+    out = capsys.readouterr().out
+    assert "checks pass" not in out and "run the cell that defines your function" in out
