@@ -9,16 +9,23 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+LESSON_STAMP := $(VENV)/.lesson-stamp
 
 .PHONY: run test lint test-portable test-browser course test-course lab clean
 
-$(STAMP): pyproject.toml
+# the lesson alone (make run): PyTorch, Jupyter, FAISS for notebook 08; everything (the other targets): the test,
+# browser and course tools too
+$(LESSON_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[lesson,scale]"
+	touch $(LESSON_STAMP)
+
+$(STAMP): $(LESSON_STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[lesson,test,scale,browser,course]"
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(LESSON_STAMP)
 	$(BIN)/python scripts/run_lesson.py
 
 # the tests write into runs/test, so they never replace what `make run` made in runs/lesson;
@@ -50,7 +57,7 @@ test-course: $(STAMP)
 	$(BIN)/python scripts/course.py check
 	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python -m pytest -p no:cacheprovider tests/browser/test_course_site.py tests/browser/test_course_slides.py
 
-lab: $(STAMP)
+lab: $(LESSON_STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 clean:
