@@ -394,7 +394,8 @@ TRIPLET = (
     "Above: L = max(0, d(a,p) − d(a,n) + m). Two panels of emoji as points of the embedding space, each with the "
     "anchor a (a grinning face) at the centre, a dashed ring at the positive's distance and a shaded band of width "
     "m beyond it. Before training: the positive p (another smiling face, same subcategory) at distance 0.6, the "
-    "negative n (a cat face, another subcategory) at 0.4, inside the band; arrows pull p closer and push n out; "
+    "negative n (a cat face, another subcategory) at 0.4, inside the ring (nearer than the positive); arrows pull p "
+    "closer and push n out; "
     "L = max(0, 0.6 − 0.4 + 0.2) = 0.4. After training: p at 0.2, n at 0.6, beyond the band; "
     "L = max(0, 0.2 − 0.6 + 0.2) = 0. d is the cosine distance; m = 0.2 in notebook 07.",
 )
