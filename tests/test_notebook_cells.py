@@ -152,3 +152,15 @@ def test_every_lesson_ends_with_a_concept_check(lesson):
         assert sum(a["correct"] for a in q["answers"]) == 1, f"one right answer: {q['question']}"
         assert len(q["answers"]) >= 3, q["question"]
         assert all(a.get("feedback", "").strip() for a in q["answers"]), f"feedback on every answer: {q['question']}"
+
+
+# -- the lesson speaks of ideas, not of its test suite -----------------------------------------------------------
+
+ABOUT_TESTS = re.compile(r"nbval|NBVAL_|tests/|test suite|unit[- ]test|stored outputs?|reproducib", re.I)
+
+
+@pytest.mark.parametrize("path", LESSONS + SOLUTIONS, ids=lambda p: p.stem)
+def test_no_cell_talks_about_the_test_suite(path):
+    """Markers for nbval are cell tags; what the tests do is told in docs/testing.md, not to learners."""
+    found = [f"{c['id']}: …{m.group(0)}…" for c in _cells(path) for m in ABOUT_TESTS.finditer(_source(c))]
+    assert found == []
