@@ -79,7 +79,7 @@ def is_task(cell_id: str, suffix: str = "") -> bool:
 
 
 def is_quiz(cell: dict) -> bool:
-    return cell["cell_type"] == "code" and (cell.get("id") == "quiz" or "display_quiz(" in source(cell))
+    return cell["cell_type"] == "code" and (cell.get("id") == "quiz" or "concept_check(" in source(cell))
 
 
 def classify(cell: dict, previous_shown: dict | None) -> tuple[str, bool]:
@@ -87,7 +87,7 @@ def classify(cell: dict, previous_shown: dict | None) -> tuple[str, bool]:
     cid, text, tags = cell.get("id", ""), source(cell), cell.get("metadata", {}).get("tags", [])
     if cid.startswith("colab") or {"colab-badge", "colab-setup", "remove-cell"} & set(tags):
         return "skip", False
-    if cid in ("quiz-intro", "quiz") or "display_quiz(" in text:
+    if cid in ("quiz-intro", "quiz") or "concept_check(" in text:
         return "skip", False
     if is_task(cid, "-check") or "your_turn(" in text:
         return "skip", False

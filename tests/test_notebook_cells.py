@@ -141,7 +141,7 @@ def test_the_graded_exercises_say_what_the_lesson_says(lesson):
 def test_every_lesson_ends_with_a_concept_check(lesson):
     cells = {c["id"]: c for c in _cells(lesson)}
     quiz = cells["quiz"]
-    expected = f'from jupyterquiz import display_quiz\n\ndisplay_quiz("quizzes/{lesson.stem}.json")'
+    expected = f'from tutorial_utils import concept_check\n\nconcept_check("quizzes/{lesson.stem}.json")'
     assert _source(quiz).strip() == expected
     assert "nbval-ignore-output" in quiz["metadata"].get("tags", []), "its HTML carries a random id"
     assert any("text/html" in o.get("data", {}) for o in quiz.get("outputs", [])), "the quiz is stored rendered"

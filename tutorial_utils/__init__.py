@@ -49,7 +49,7 @@ _EXPORTS = {
                      "plot_training_log", "save_figure", "show_grid", "show_images"], "plots"),
     **dict.fromkeys(["MAX_UPLOAD_BYTES", "NeighbourExplorer", "Query", "png_bytes", "pooled_searcher", "read_upload",
                      "read_variants", "reconstruction_viewer", "short_name"], "widgets"),
-    **dict.fromkeys(["format_table", "show_source"], "notebook"),
+    **dict.fromkeys(["concept_check", "format_table", "show_source"], "notebook"),
     **dict.fromkeys(["atomic_write", "file_lock"], "files"),
 }
 __all__ = sorted(_EXPORTS)

@@ -1,4 +1,4 @@
-"""Small helpers for every notebook: show the package's real source, print aligned tables.
+"""Small helpers for every notebook: show the package's real source, print aligned tables, ask concept checks.
 
 Notebooks display code from here instead of copying it, so the lesson and the tested code never drift.
 """
@@ -6,7 +6,10 @@ Notebooks display code from here instead of copying it, so the lesson and the te
 from __future__ import annotations
 
 import inspect
+import json
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from IPython.display import Markdown
@@ -40,3 +43,25 @@ def _fmt(value: Any, decimals: int = 4) -> str:
     if isinstance(value, float):
         return f"{value:.{decimals}f}"
     return str(value)
+
+
+# jupyterquiz typesets its questions with the page's MathJax. JupyterLab 4's MathJax object has no ``typeset``,
+# and jupyterquiz then replaces it with a stub and fetches MathJax 3 from a CDN: offline that fails, and the stub
+# breaks the next quiz ("Cannot read properties of undefined"). The questions hold no math, so where the page's
+# MathJax lacks ``typeset``, a do-nothing one is given first; a page whose MathJax has it (the course site) is
+# left as it is.
+_KEEP_MATHJAX = ("if (window.MathJax && window.MathJax.version && !window.MathJax.typeset) "
+                 "{ window.MathJax.typeset = () => {}; }")
+
+
+def concept_check(path: str | os.PathLike) -> None:
+    """Show the multiple-choice questions of ``path`` (jupyterquiz's JSON), each answer with its explanation."""
+    from IPython.display import Javascript, display
+    from jupyterquiz import display_quiz
+
+    questions = json.loads(Path(path).read_text(encoding="utf-8"))
+    if any("$" in q["question"] or any("$" in a["answer"] + a.get("feedback", "") for a in q["answers"])
+           for q in questions):
+        raise ValueError(f"{path}: a question holds math ($), which the quiz cannot typeset in JupyterLab")
+    display(Javascript(_KEEP_MATHJAX))
+    display_quiz(str(path))

@@ -239,7 +239,7 @@ def fixture_lesson(root: Path, stem: str = "01_fixture") -> Path:
         code("fig, ax = plt.subplots(figsize=(3, 2))\nax.plot([0, 3], [0, 4])\nplt.show()", "subslide",
              tags=["hide-input"]),
         md("## Check your understanding\n\nOne question."),
-        code(f'from jupyterquiz import display_quiz\n\ndisplay_quiz("quizzes/{stem}.json")',
+        code(f'from tutorial_utils import concept_check\n\nconcept_check("quizzes/{stem}.json")',
              tags=["nbval-ignore-output", "remove-input"]),
         md("## What we learned\n\n* $\\cos(a, b)$ is 1 for $a$ = $b$.\n\n## Exercises\n\n1. *(easy)* None.", "slide"),
     ]

@@ -120,7 +120,7 @@ def _markdown(path: Path) -> str:
 
 def _quiz_cells(path: Path) -> list[dict]:
     return [c for c in json.loads(path.read_text())["cells"]
-            if c["cell_type"] == "code" and "display_quiz(" in "".join(c["source"]) and c.get("outputs")]
+            if c["cell_type"] == "code" and "concept_check(" in "".join(c["source"]) and c.get("outputs")]
 
 
 # each math node Sphinx wrote (span.math inline, div.math displayed): typeset, an error, or left as raw TeX
