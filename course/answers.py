@@ -10,8 +10,6 @@ import json
 import re
 from pathlib import Path
 
-from .config import NOTEBOOKS
-
 TASK_CELL = re.compile(r"^task-(\w+)-check$")
 
 
@@ -39,4 +37,5 @@ def fold_answers(lesson: dict, solution: Path) -> dict:
 
 
 def solution_of(lesson_path: Path) -> Path:
-    return NOTEBOOKS / "solutions" / f"{lesson_path.stem}_solutions.ipynb"
+    """The graded solution notebook beside a lesson notebook (``solutions/<stem>_solutions.ipynb``)."""
+    return lesson_path.parent / "solutions" / f"{lesson_path.stem}_solutions.ipynb"

@@ -79,7 +79,7 @@ def stage(settings: Settings, root: Path = ROOT, stage_dir: Path = STAGE) -> Pat
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
     for lesson in lesson_notebooks(notebooks):  # each task's worked answer, folded under its check
-        solution = notebooks / "solutions" / f"{lesson.stem}_solutions.ipynb"
+        solution = answers.solution_of(lesson)
         if solution.exists():
             staged = stage_dir / lesson.relative_to(root)
             folded = answers.fold_answers(json.loads(staged.read_text()), solution)
