@@ -37,6 +37,7 @@ test: $(STAMP) lint
 # ruff (settings in pyproject.toml) over the package, scripts and tests; make test runs it first
 lint: $(STAMP)
 	$(BIN)/ruff check tutorial_utils course scripts tests benchmarks conftest.py
+	$(BIN)/ruff format --check tutorial_utils course scripts tests benchmarks conftest.py
 
 # float results change with threads and kernels: the stored outputs must still pass (notebooks/README.md)
 test-portable: $(STAMP)

@@ -37,7 +37,7 @@ class OriginalFolderDataset(Dataset):
 def original_encoder() -> nn.Module:
     """5 x (conv 3x3, in-place ReLU, max-pool 2), 3 -> 16 -> 32 -> 64 -> 128 -> 256 channels."""
     layers: list[nn.Module] = []
-    for cin, cout in zip((3, 16, 32, 64, 128), (16, 32, 64, 128, 256)):
+    for cin, cout in zip((3, 16, 32, 64, 128), (16, 32, 64, 128, 256), strict=True):
         layers += [nn.Conv2d(cin, cout, (3, 3), padding=(1, 1)), nn.ReLU(inplace=True), nn.MaxPool2d((2, 2))]
     return nn.Sequential(*layers)
 
@@ -45,7 +45,7 @@ def original_encoder() -> nn.Module:
 def original_decoder() -> nn.Module:
     """5 x (transposed conv k2 s2, in-place ReLU), the last ReLU included as in the original."""
     layers: list[nn.Module] = []
-    for cin, cout in zip((256, 128, 64, 32, 16), (128, 64, 32, 16, 3)):
+    for cin, cout in zip((256, 128, 64, 32, 16), (128, 64, 32, 16, 3), strict=True):
         layers += [nn.ConvTranspose2d(cin, cout, (2, 2), stride=(2, 2)), nn.ReLU(inplace=True)]
     return nn.Sequential(*layers)
 

@@ -31,8 +31,14 @@ def fold_answers(lesson: dict, solution: Path) -> dict:
         if match:
             code = worked_answer(solution, match.group(1))
             fold = f":::{{admonition}} Worked answer\n:class: dropdown\n\n```python\n{code}\n```\n:::\n"
-            cells.append({"cell_type": "markdown", "id": f"task-{match.group(1)}-answer",
-                          "metadata": {"slideshow": {"slide_type": "skip"}}, "source": fold})
+            cells.append(
+                {
+                    "cell_type": "markdown",
+                    "id": f"task-{match.group(1)}-answer",
+                    "metadata": {"slideshow": {"slide_type": "skip"}},
+                    "source": fold,
+                }
+            )
     return {**lesson, "cells": cells}
 
 

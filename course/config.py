@@ -38,8 +38,16 @@ def load_settings(path: Path = SETTINGS) -> Settings:
     repo, site = data["repository"], data["site"]
     if not repo["url"].startswith("https://github.com/"):
         raise ValueError(f"{path}: repository.url must be a https://github.com/owner/name address, got {repo['url']!r}")
-    return Settings(repo["url"].rstrip("/"), repo["branch"], repo["release"], site["title"], site["author"],
-                    site["binder_url"], site["colab_url"], int(data["grading"]["timeout"]))
+    return Settings(
+        repo["url"].rstrip("/"),
+        repo["branch"],
+        repo["release"],
+        site["title"],
+        site["author"],
+        site["binder_url"],
+        site["colab_url"],
+        int(data["grading"]["timeout"]),
+    )
 
 
 def lesson_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:

@@ -49,21 +49,29 @@ def _nbgrader_cells(path: Path) -> list[dict]:
 
 def graded_assignments() -> list[Assignment]:
     """The solution notebooks that hold graded cells, as assignments named after their lesson."""
-    return [Assignment(p.name.removesuffix("_solutions.ipynb"), p) for p in solution_notebooks()
-            if any(c["metadata"]["nbgrader"].get("grade") for c in _nbgrader_cells(p))]
+    return [
+        Assignment(p.name.removesuffix("_solutions.ipynb"), p)
+        for p in solution_notebooks()
+        if any(c["metadata"]["nbgrader"].get("grade") for c in _nbgrader_cells(p))
+    ]
 
 
 def points(path: Path) -> dict[str, float]:
     """grade_id -> points of every graded cell of a notebook (tests and written answers)."""
-    return {c["metadata"]["nbgrader"]["grade_id"]: float(c["metadata"]["nbgrader"]["points"])
-            for c in _nbgrader_cells(path) if c["metadata"]["nbgrader"].get("grade")}
+    return {
+        c["metadata"]["nbgrader"]["grade_id"]: float(c["metadata"]["nbgrader"]["points"])
+        for c in _nbgrader_cells(path)
+        if c["metadata"]["nbgrader"].get("grade")
+    }
 
 
 def point_totals(path: Path) -> tuple[float, float]:
     """(points of the test cells, points of the written answers) of a notebook."""
     pts = points(path)
-    return (sum(p for gid, p in pts.items() if gid.endswith("_tests")),
-            sum(p for gid, p in pts.items() if gid.endswith("_answer")))
+    return (
+        sum(p for gid, p in pts.items() if gid.endswith("_tests")),
+        sum(p for gid, p in pts.items() if gid.endswith("_answer")),
+    )
 
 
 def write_config(course_dir: Path, settings: Settings) -> None:
@@ -77,15 +85,20 @@ def write_config(course_dir: Path, settings: Settings) -> None:
         # nbgrader stops a notebook with a fatal error when a cell's output takes over 4 s to arrive (its
         # default), which a busy machine exceeds: the check then read a release's validation as failed
         "c.Execute.iopub_timeout = 120\n"
-        "c.ClearSolutions.code_stub = {'python': '# YOUR CODE HERE\\nraise NotImplementedError()'}\n")
+        "c.ClearSolutions.code_stub = {'python': '# YOUR CODE HERE\\nraise NotImplementedError()'}\n"
+    )
 
 
 def nbgrader(course_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run one nbgrader command in the course folder, with this interpreter's scripts on PATH (alembic)."""
-    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env, text=True,
-                          capture_output=True)
+    env = {
+        **os.environ,
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env, text=True, capture_output=True
+    )
     if check and done.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done
@@ -96,11 +109,16 @@ def release(settings: Settings, course_dir: Path = COURSE_DIR) -> list[Path]:
     (nbgrader refuses to regenerate an assignment that has submissions in its gradebook), and so refuses to run
     where students' submissions are, rather than delete them."""
     submitted = course_dir / "submitted"
-    students = sorted(p.name for p in submitted.iterdir() if not p.name.startswith(CHECK_STUDENT)) \
-        if submitted.is_dir() else []
+    students = (
+        sorted(p.name for p in submitted.iterdir() if not p.name.startswith(CHECK_STUDENT))
+        if submitted.is_dir()
+        else []
+    )
     if students:
-        raise RuntimeError(f"{submitted} holds submissions of {', '.join(students)}: building the release again "
-                           "would delete them. Move the course folder elsewhere first.")
+        raise RuntimeError(
+            f"{submitted} holds submissions of {', '.join(students)}: building the release again "
+            "would delete them. Move the course folder elsewhere first."
+        )
     if course_dir.exists():
         shutil.rmtree(course_dir)
     write_config(course_dir, settings)
@@ -122,8 +140,9 @@ def validate(path: Path, invert: bool = False, course_dir: Path = COURSE_DIR) ->
     course folder, whose nbgrader_config.py raises the cell timeout."""
     args = ["validate", str(path)] + (["--invert"] if invert else [])
     done = nbgrader(course_dir, *args, check=False)
-    verdict = ("Success! The notebook does not pass any tests." if invert
-               else "Success! Your notebook passes all the tests.")
+    verdict = (
+        "Success! The notebook does not pass any tests." if invert else "Success! Your notebook passes all the tests."
+    )
     return verdict in done.stdout, done.stdout + done.stderr
 
 
@@ -198,17 +217,23 @@ def export_grades(course_dir: Path, target: Path | None = None) -> Path:
 def read_grades(path: Path) -> dict[tuple[str, str], tuple[float, float]]:
     """(assignment, student) -> (score, max score), from a grades CSV written by ``export_grades``."""
     with path.open(newline="") as f:
-        return {(row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"]))
-                for row in csv.DictReader(f)}
+        return {
+            (row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"]))
+            for row in csv.DictReader(f)
+        }
 
 
-def grade_problems(grades: dict[tuple[str, str], tuple[float, float]],
-                   expected: dict[tuple[str, str], tuple[float, float]]) -> list[str]:
+def grade_problems(
+    grades: dict[tuple[str, str], tuple[float, float]], expected: dict[tuple[str, str], tuple[float, float]]
+) -> list[str]:
     """How exported grades differ from the expected (score, max score) of each (assignment, student)."""
     problems = [f"grades.csv has no row for {a} of {s}" for a, s in expected if (a, s) not in grades]
-    problems += [f"grades.csv gives {a} of {s} {grades[a, s][0]:g} of {grades[a, s][1]:g} points, "
-                 f"expected {want[0]:g} of {want[1]:g}"
-                 for (a, s), want in expected.items() if (a, s) in grades and grades[a, s] != want]
+    problems += [
+        f"grades.csv gives {a} of {s} {grades[a, s][0]:g} of {grades[a, s][1]:g} points, "
+        f"expected {want[0]:g} of {want[1]:g}"
+        for (a, s), want in expected.items()
+        if (a, s) in grades and grades[a, s] != want
+    ]
     return problems
 
 
@@ -220,7 +245,7 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
     released = release(settings, course_dir)
     assignments = graded_assignments()
     sources = [a.path(course_dir, "source") for a in assignments]
-    for a, rel in zip(assignments, released):
+    for a, rel in zip(assignments, released, strict=True):
         secret = secret_lines(a.source)
         leaked = leaked_lines(a.source, rel, secret)
         problems += [f"{rel.name}: shows the solution line {line!r}" for line in leaked]
@@ -228,11 +253,14 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
     with ThreadPoolExecutor(2) as pool:  # each validate is its own process: two at a time on two cores
         passing = list(pool.map(lambda p: validate(p, course_dir=course_dir), sources))
         failing = list(pool.map(lambda p: validate(p, invert=True, course_dir=course_dir), released))
-    for src, (ok, said), rel, (inverted, said_inverted) in zip(sources, passing, released, failing):
+    for src, (ok, said), rel, (inverted, said_inverted) in zip(sources, passing, released, failing, strict=True):
         log(f"{src.parent.name}: source validates: {ok}; release passes no test as handed out: {inverted}")
         problems += [] if ok else [f"{src}: the source does not pass its own tests; nbgrader said:\n{said[-3000:]}"]
-        problems += [] if inverted else [f"{rel}: not every test fails on the blank release; nbgrader said:\n"
-                                         f"{said_inverted[-3000:]}"]
+        problems += (
+            []
+            if inverted
+            else [f"{rel}: not every test fails on the blank release; nbgrader said:\n{said_inverted[-3000:]}"]
+        )
 
     name, grade_id, answer, test_id = PLANTED
     planted_student = CHECK_STUDENT + "-planted"
@@ -240,7 +268,7 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
         nbgrader(course_dir, "db", "student", "add", student)
     for a in assignments:
         shutil.copytree(a.path(course_dir, "source").parent, a.path(course_dir, "submitted", CHECK_STUDENT).parent)
-    planted = [a for a in assignments if a.name == name][0]
+    planted = next(a for a in assignments if a.name == name)
     plant_wrong_answer(planted.source, planted.path(course_dir, "submitted", planted_student), grade_id, answer)
     for a in assignments:
         start = time.perf_counter()
@@ -249,8 +277,10 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
         scores = auto_scores(course_dir, a, CHECK_STUDENT)
         got, full = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
         expected, _ = point_totals(a.source)
-        log(f"{a.name}: the source autogrades to {got:g} of {full:g} test points (metadata: {expected:g}) "
-            f"in {seconds:.0f} s")
+        log(
+            f"{a.name}: the source autogrades to {got:g} of {full:g} test points (metadata: {expected:g}) "
+            f"in {seconds:.0f} s"
+        )
         if not (got == full == expected):
             problems.append(f"{a.name}: the source autogrades to {got:g} of {full:g} (expected {expected:g})")
     nbgrader(course_dir, "autograde", name, "--student", planted_student, "--force")
@@ -266,8 +296,10 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
     for a in assignments:
         tests, written = point_totals(a.source)
         expected[a.name, CHECK_STUDENT] = (tests, tests + written)
-        expected[a.name, planted_student] = (tests - points(a.source)[test_id] if a is planted else 0.0,
-                                             tests + written)
+        expected[a.name, planted_student] = (
+            tests - points(a.source)[test_id] if a is planted else 0.0,
+            tests + written,
+        )
     found = grade_problems(read_grades(csv_path), expected)
     log(f"grades exported by nbgrader to {csv_path}: {len(expected)} rows checked, {len(found)} wrong")
     problems += found

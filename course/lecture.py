@@ -154,8 +154,7 @@ def section_start(lines: list[str]) -> int | None:
             details = True
         elif re.match(r"</details>", stripped, flags=re.I):
             details = False
-        elif (not fence and not details and re.match(r"#{1,2}\s+\S", line)
-              and any(prev.strip() for prev in lines[:i])):
+        elif not fence and not details and re.match(r"#{1,2}\s+\S", line) and any(prev.strip() for prev in lines[:i]):
             return i
     return None
 
@@ -172,8 +171,12 @@ def split_sections(cells: list[dict]) -> list[dict]:
             continue
         above = "".join(lines[:at]).rstrip("\n")
         cell["source"] = above.splitlines(keepends=True)
-        new = {"cell_type": "markdown", "id": f"{cell.get('id', 'cell')}-section"[:64], "metadata": {},
-               "source": "".join(lines[at:]).rstrip("\n").splitlines(keepends=True)}
+        new = {
+            "cell_type": "markdown",
+            "id": f"{cell.get('id', 'cell')}-section"[:64],
+            "metadata": {},
+            "source": "".join(lines[at:]).rstrip("\n").splitlines(keepends=True),
+        }
         out.append(cell)
         out.extend(split_sections([new]))
     return out
@@ -208,8 +211,12 @@ def mark_up(nb: dict) -> tuple[dict, list[str]]:
             if types[j] == "slide":
                 break
             other = cells[j]
-            if (types[j] == "skip" and other["cell_type"] == "markdown" and other.get("id") != "quiz-intro"
-                    and (note := first_sentences(source(other)))):
+            if (
+                types[j] == "skip"
+                and other["cell_type"] == "markdown"
+                and other.get("id") != "quiz-intro"
+                and (note := first_sentences(source(other)))
+            ):
                 notes.append(f"- {note}")
         if notes:
             meta[NOTES_KEY] = "\n".join(notes[:MAX_NOTES])
@@ -224,9 +231,11 @@ def mark_up_file(path: Path, check: bool = False) -> tuple[bool, str, list[str]]
     nb, warnings = mark_up(json.loads(before))
     after = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
     types = [c["metadata"]["slideshow"]["slide_type"] for c in nb["cells"]]
-    summary = (f"{types.count('slide')} slides, {types.count('subslide')} subslides, "
-               f"{sum(HIDE in c['metadata'].get('tags', []) for c in nb['cells'])} hidden inputs, "
-               f"{sum(NOTES_KEY in c['metadata'] for c in nb['cells'])} with speaker notes")
+    summary = (
+        f"{types.count('slide')} slides, {types.count('subslide')} subslides, "
+        f"{sum(HIDE in c['metadata'].get('tags', []) for c in nb['cells'])} hidden inputs, "
+        f"{sum(NOTES_KEY in c['metadata'] for c in nb['cells'])} with speaker notes"
+    )
     if after != before and not check:
         path.write_text(after, encoding="utf-8")
     return after != before, summary, warnings

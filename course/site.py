@@ -24,8 +24,17 @@ STATIC = "_vendor"  # in the staging folder: copied by Sphinx into the site's _s
 #                     whose every .js file it would load on every page)
 # what the notebooks' markdown and quiz cells read, beside them: every file in these folders is staged
 NOTEBOOK_ASSETS = ("figures", "quizzes")
-EXTENSIONS = ["sphinx_togglebutton", "sphinx_copybutton", "myst_nb", "jupyter_book", "sphinx_comments",
-              "sphinx_external_toc", "sphinx.ext.intersphinx", "sphinx_design", "sphinx_book_theme"]
+EXTENSIONS = [
+    "sphinx_togglebutton",
+    "sphinx_copybutton",
+    "myst_nb",
+    "jupyter_book",
+    "sphinx_comments",
+    "sphinx_external_toc",
+    "sphinx.ext.intersphinx",
+    "sphinx_design",
+    "sphinx_book_theme",
+]
 
 
 def _doc(path: Path, root: Path = ROOT) -> str:
@@ -37,30 +46,51 @@ def toc(root: Path = ROOT) -> dict:
     (of the repository at ``root``; another root is a test's small repository). A part with no file is left out."""
     notebooks = root / "notebooks"
     docs = sorted((root / "docs").glob("*.md"), key=lambda p: (p.stem != "teaching", p.stem))  # the guide first
-    parts = {"The lesson": lesson_notebooks(notebooks), "Worked solutions": solution_notebooks(notebooks),
-             "For teachers and maintainers": docs + [p for p in (notebooks / "README.md", notebooks / "stability.md")
-                                                     if p.exists()]}
-    return {"format": "jb-book", "root": "README", "parts": [
-        {"caption": caption, "chapters": [{"file": _doc(p, root)} for p in files]}
-        for caption, files in parts.items() if files]}
+    parts = {
+        "The lesson": lesson_notebooks(notebooks),
+        "Worked solutions": solution_notebooks(notebooks),
+        "For teachers and maintainers": docs
+        + [p for p in (notebooks / "README.md", notebooks / "stability.md") if p.exists()],
+    }
+    return {
+        "format": "jb-book",
+        "root": "README",
+        "parts": [
+            {"caption": caption, "chapters": [{"file": _doc(p, root)} for p in files]}
+            for caption, files in parts.items()
+            if files
+        ],
+    }
 
 
 def config(settings: Settings) -> dict:
     return {
-        "title": settings.title, "author": settings.author, "only_build_toc_files": True,
+        "title": settings.title,
+        "author": settings.author,
+        "only_build_toc_files": True,
         "exclude_patterns": ["_build", STATIC, "**.ipynb_checkpoints"],
         "execute": {"execute_notebooks": "off"},  # the stored outputs, as nbval checks them
         "repository": {"url": settings.repo_url, "branch": settings.branch, "path_to_book": ""},
-        "launch_buttons": {"colab_url": settings.colab_url, "binderhub_url": settings.binder_url,
-                           "notebook_interface": "jupyterlab"},
+        "launch_buttons": {
+            "colab_url": settings.colab_url,
+            "binderhub_url": settings.binder_url,
+            "notebook_interface": "jupyterlab",
+        },
         "html": {"use_repository_button": True, "use_edit_page_button": False, "use_issues_button": False},
         # Jupyter Book's own extensions less sphinx_thebe (live code from the internet, which also declares its
         # script twice on the search page: a script error there)
         # MathJax from the staged copy (Sphinx adds _static/ to a relative mathjax_path), loaded as the page's
         # head is read rather than deferred: a concept check's script asks for MathJax.version half a second
         # after it runs, and throws where MathJax is declared but not loaded yet (a slow host)
-        "sphinx": {"config": {"html_show_copyright": False, "extensions": EXTENSIONS, "html_static_path": [STATIC],
-                              "mathjax_path": f"mathjax/{vendor.MATHJAX_ENTRY}", "mathjax_options": {"defer": None}}},
+        "sphinx": {
+            "config": {
+                "html_show_copyright": False,
+                "extensions": EXTENSIONS,
+                "html_static_path": [STATIC],
+                "mathjax_path": f"mathjax/{vendor.MATHJAX_ENTRY}",
+                "mathjax_options": {"defer": None},
+            }
+        },
     }
 
 
@@ -71,9 +101,14 @@ def stage(settings: Settings, root: Path = ROOT, stage_dir: Path = STAGE) -> Pat
         shutil.rmtree(stage_dir)
     notebooks, docs = root / "notebooks", root / "docs"
     assets = [p for folder in NOTEBOOK_ASSETS for p in sorted((notebooks / folder).rglob("*")) if p.is_file()]
-    files = [root / "README.md", *(p for p in (notebooks / "README.md", notebooks / "stability.md") if p.exists()),
-             *lesson_notebooks(notebooks), *solution_notebooks(notebooks), *assets,
-             *(p for pattern in ("*.md", "*.png", "*.svg") for p in docs.glob(pattern))]
+    files = [
+        root / "README.md",
+        *(p for p in (notebooks / "README.md", notebooks / "stability.md") if p.exists()),
+        *lesson_notebooks(notebooks),
+        *solution_notebooks(notebooks),
+        *assets,
+        *(p for pattern in ("*.md", "*.png", "*.svg") for p in docs.glob(pattern)),
+    ]
     for path in files:
         target = stage_dir / path.relative_to(root)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -96,12 +131,14 @@ def build(settings: Settings, root: Path = ROOT, build_dir: Path = BUILD) -> Pat
     Jupyter Book's log if it fails. (Another root and build folder: a test's small repository.)"""
     staged = stage(settings, root, build_dir / STAGE.name)
     jb = Path(sys.executable).parent / "jupyter-book"
-    done = subprocess.run([str(jb), "build", str(staged), "--path-output", str(build_dir / "book-build")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(jb), "build", str(staged), "--path-output", str(build_dir / "book-build")], capture_output=True, text=True
+    )
     html = build_dir / "book-build" / "_build" / "html"
     if done.returncode != 0 or not (html / "index.html").exists():
-        raise RuntimeError(f"jupyter-book build failed ({done.returncode}):\n"
-                           f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+        raise RuntimeError(
+            f"jupyter-book build failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        )
     out = build_dir / OUT.name
     if out.exists():
         shutil.rmtree(out)

@@ -49,21 +49,41 @@ def build(settings: Settings, notebooks: list[Path] | None = None, out: Path = O
     figures = {nb.parent / "figures" for nb in notebooks if (nb.parent / "figures").is_dir()}
     for folder in figures:  # markdown images: ![...](figures/x.svg)
         shutil.copytree(folder, out / "figures", dirs_exist_ok=True)
-    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "slides", *map(str, notebooks), "--output-dir",
-                    str(out), "--log-level", "WARN", f"--TemplateExporter.extra_template_basedirs={TEMPLATES}",
-                    "--template", "lesson_slides", "--SlidesExporter.reveal_url_prefix=reveal.js",
-                    "--SlidesExporter.reveal_theme=white",
-                    "--TemplateExporter.exclude_input_prompt=True", "--TemplateExporter.exclude_output_prompt=True",
-                    f"--HTMLExporter.mathjax_url={mathjax.relative_to(out).as_posix()}",
-                    "--HTMLExporter.require_js_url=vendor/require.js",
-                    "--HTMLExporter.jquery_url=vendor/jquery.min.js"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nbconvert",
+            "--to",
+            "slides",
+            *map(str, notebooks),
+            "--output-dir",
+            str(out),
+            "--log-level",
+            "WARN",
+            f"--TemplateExporter.extra_template_basedirs={TEMPLATES}",
+            "--template",
+            "lesson_slides",
+            "--SlidesExporter.reveal_url_prefix=reveal.js",
+            "--SlidesExporter.reveal_theme=white",
+            "--TemplateExporter.exclude_input_prompt=True",
+            "--TemplateExporter.exclude_output_prompt=True",
+            f"--HTMLExporter.mathjax_url={mathjax.relative_to(out).as_posix()}",
+            "--HTMLExporter.require_js_url=vendor/require.js",
+            "--HTMLExporter.jquery_url=vendor/jquery.min.js",
+        ],
+        check=True,
+    )
     decks = [out / f"{notebook.stem}.slides.html" for notebook in notebooks]
     missing = [d.name for d in decks if not d.exists()]
     if missing:
         raise RuntimeError(f"nbconvert wrote no deck for {', '.join(missing)}")
-    items = "\n".join(f'<li><a href="{d.name}">{html.escape(d.name.removesuffix(".slides.html"))}</a></li>'
-                      for d in decks)
-    (out / "index.html").write_text(f"<!doctype html>\n<meta charset=utf-8>\n<title>{html.escape(settings.title)}: "
-                                    f"slides</title>\n<h1>{html.escape(settings.title)}: slides</h1>\n<ul>\n{items}\n"
-                                    "</ul>\n")
+    items = "\n".join(
+        f'<li><a href="{d.name}">{html.escape(d.name.removesuffix(".slides.html"))}</a></li>' for d in decks
+    )
+    (out / "index.html").write_text(
+        f"<!doctype html>\n<meta charset=utf-8>\n<title>{html.escape(settings.title)}: "
+        f"slides</title>\n<h1>{html.escape(settings.title)}: slides</h1>\n<ul>\n{items}\n"
+        "</ul>\n"
+    )
     return decks

@@ -18,8 +18,12 @@ MATHJAX_ENTRY = "tex-mml-chtml.js"
 # what that component loads on demand: TeX extensions (\boldsymbol, ...), its fonts, the menu and the assistive
 # MathML; not the speech-rule engine (sre/, 4 MB), which only the menu's opt-in "explorer" asks for
 MATHJAX_PARTS = ("input/tex/extensions", "input/mml", "output/chtml", "ui", "a11y", "adaptors")
-NEEDED = [NPM / "requirejs" / "require.js", NPM / "jquery" / "dist" / "jquery.min.js",
-          NPM / "reveal.js" / "dist" / "reveal.js", MATHJAX / "es5" / MATHJAX_ENTRY]
+NEEDED = [
+    NPM / "requirejs" / "require.js",
+    NPM / "jquery" / "dist" / "jquery.min.js",
+    NPM / "reveal.js" / "dist" / "reveal.js",
+    MATHJAX / "es5" / MATHJAX_ENTRY,
+]
 
 
 def npm_install() -> None:
@@ -28,8 +32,9 @@ def npm_install() -> None:
         return
     npm = shutil.which("npm")
     if npm is None:
-        raise RuntimeError("npm not found: the slides and the site take reveal.js and MathJax from npm "
-                           "(install Node.js and npm)")
+        raise RuntimeError(
+            "npm not found: the slides and the site take reveal.js and MathJax from npm (install Node.js and npm)"
+        )
     subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--prefix", str(ROOT / "course")], check=True)
 
 

@@ -60,8 +60,9 @@ def row(section: str, what: str, seconds: float, baseline: float | None = None, 
     """Print one table row and keep it for --json."""
     speed = f"{baseline / seconds:6.2f}x" if baseline else "      "
     print(f"  {what:<52} {seconds:9.3f} s  {speed}  {extra}")
-    RESULTS.setdefault(section, []).append({"what": what, "seconds": seconds,
-                                            "speedup": baseline / seconds if baseline else None, "extra": extra})
+    RESULTS.setdefault(section, []).append(
+        {"what": what, "seconds": seconds, "speedup": baseline / seconds if baseline else None, "extra": extra}
+    )
 
 
 def bench_training(repeats: int) -> None:
@@ -97,8 +98,13 @@ def bench_training(repeats: int) -> None:
     t = median_times({"original": original_epoch, "ours": our_epoch}, repeats)
     n = len(full)
     row("training", "original loop (PIL decode per item, NCHW)", t["original"], extra=f"{n / t['original']:.0f} img/s")
-    row("training", "train_step/val_step (decoded once, channels-last)", t["ours"], t["original"],
-        f"{n / t['ours']:.0f} img/s")
+    row(
+        "training",
+        "train_step/val_step (decoded once, channels-last)",
+        t["ours"],
+        t["original"],
+        f"{n / t['ours']:.0f} img/s",
+    )
     row("training", "  + decoding the folder once (FolderDataset, before epoch 1)", setup)
 
 
@@ -124,17 +130,21 @@ def bench_indexing(repeats: int, work: Path) -> None:
         flat = embedding.cpu().detach().numpy().reshape((embedding.shape[0], -1))
         np.save(work / "data_embedding.npy", flat)
 
-    fns = {"original": original_index,
-           "lesson": lambda: index_folder(DEFAULT_DATA, checkpoint, work / "index2.json", device="cpu"),
-           "ours": lambda: build_index(DEFAULT_DATA, checkpoint, work / "index.json", device="cpu"),
-           "other": lambda: build_index(DEFAULT_DATA, checkpoint, work / "index1.json", device="cpu",
-                                        num_workers=0 if default_workers() else 1)}
+    fns = {
+        "original": original_index,
+        "lesson": lambda: index_folder(DEFAULT_DATA, checkpoint, work / "index2.json", device="cpu"),
+        "ours": lambda: build_index(DEFAULT_DATA, checkpoint, work / "index.json", device="cpu"),
+        "other": lambda: build_index(
+            DEFAULT_DATA, checkpoint, work / "index1.json", device="cpu", num_workers=0 if default_workers() else 1
+        ),
+    }
     t = median_times(fns, repeats)
     row("indexing", "original create_embedding (torch.cat growth) + np.save", t["original"])
     row("indexing", "index_folder (the lesson's: FolderDataset + create_embeddings)", t["lesson"], t["original"])
     workers = default_workers()
-    row("indexing", f"build_index (streaming; default: {workers} DataLoader worker processes)",
-        t["ours"], t["original"])
+    row(
+        "indexing", f"build_index (streaming; default: {workers} DataLoader worker processes)", t["ours"], t["original"]
+    )
     row("indexing", f"build_index, {0 if workers else 1} DataLoader worker processes", t["other"], t["original"])
     index = EmbeddingIndex.load(work / "index.json")
     print(f"  ({len(index.files)} rows x {index.embeddings.shape[1]}, memory-mapped; each file read once)")
@@ -147,7 +157,8 @@ def bench_emoji_search(repeats: int, embeddings: np.ndarray) -> None:
 
     rng = np.random.default_rng(0)
     queries = embeddings[rng.choice(len(embeddings), 100, replace=False)] + 0.01 * rng.standard_normal(
-        (100, embeddings.shape[1])).astype(np.float32)
+        (100, embeddings.shape[1])
+    ).astype(np.float32)
     index = EmbeddingIndex(embeddings, [f"{i}" for i in range(len(embeddings))], Path("."), [""] * len(embeddings))
 
     def refit_per_query() -> None:
@@ -201,8 +212,10 @@ def bench_scale(n: int, pooling: str, n_queries: int, repeats: int, nprobes: lis
     x, queries = make_vectors(real, n, n_queries, seed=0)
     made = time.perf_counter() - start
     key = f"scale {n}x{x.shape[1]}"
-    print(f"\nscale: {n_queries:,} queries over {n:,} x {x.shape[1]} vectors made from real emoji embeddings "
-          f"({pooling} pooling; made in {made:.1f} s)       seconds   speed-up")
+    print(
+        f"\nscale: {n_queries:,} queries over {n:,} x {x.shape[1]} vectors made from real emoji embeddings "
+        f"({pooling} pooling; made in {made:.1f} s)       seconds   speed-up"
+    )
     index = EmbeddingIndex(x, [f"{i}" for i in range(n)], Path("."), [""] * n)
     backends = available_backends()
     k = 10
@@ -234,32 +247,56 @@ def bench_scale(n: int, pooling: str, n_queries: int, repeats: int, nprobes: lis
         return
     xt = qt = None  # free the copies (the lambdas above are done with them)
     row(key, "bare FAISS IndexFlatIP.search", t["bare"], base)
-    row(key, "SimilarityIndex(backend='faiss') (+ float64 re-rank)", t["faiss"], base,
+    row(
+        key,
+        "SimilarityIndex(backend='faiss') (+ float64 re-rank)",
+        t["faiss"],
+        base,
         f"{t['faiss'] / t['bare']:.2f}x the bare index's time; built in {exact_build:.1f} s; "
-        f"{exact.backend.bytes_per_vector():.0f} B/vector")
+        f"{exact.backend.bytes_per_vector():.0f} B/vector",
+    )
     truth = [r.indices for r in exact.search_vectors(queries, k=k)]
     flat = None
     start = time.perf_counter()
     ann = SimilarityIndex(index, backend="faiss-ann")
     build = time.perf_counter() - start
     nlist = ann.backend.nlist
-    print(f"  faiss-ann: IVF with nlist = {nlist:,} lists, built (k-means + add) in {build:.1f} s, "
-          f"{ann.backend.bytes_per_vector():.0f} B/vector")
+    print(
+        f"  faiss-ann: IVF with nlist = {nlist:,} lists, built (k-means + add) in {build:.1f} s, "
+        f"{ann.backend.bytes_per_vector():.0f} B/vector"
+    )
     ann.search_vectors(queries[:10], k=k)  # warm-up
-    curve = [{"nprobe": c["nprobe"], "seconds": c["seconds"], "recall@10": c["recall"]}
-             for c in recall_curve(ann, queries, truth, [p for p in nprobes if p <= nlist], k=k, repeats=repeats)]
+    curve = [
+        {"nprobe": c["nprobe"], "seconds": c["seconds"], "recall@10": c["recall"]}
+        for c in recall_curve(ann, queries, truth, [p for p in nprobes if p <= nlist], k=k, repeats=repeats)
+    ]
     for c in curve:
-        row(key, f"SimilarityIndex(backend='faiss-ann', nprobe={c['nprobe']})", c["seconds"], t["faiss"],
-            f"recall@10 {c['recall@10']:.3f} (speed-up against exact FAISS)")
-    RESULTS[key + " ann"] = {"nlist": nlist, "build_s": build, "bytes_per_vector": ann.backend.bytes_per_vector(),
-                             "exact_bytes_per_vector": exact.backend.bytes_per_vector(), "curve": curve,
-                             "exact_faiss_s": t["faiss"], "bare_faiss_s": t["bare"], "n": n, "dim": x.shape[1],
-                             "queries": n_queries}
+        row(
+            key,
+            f"SimilarityIndex(backend='faiss-ann', nprobe={c['nprobe']})",
+            c["seconds"],
+            t["faiss"],
+            f"recall@10 {c['recall@10']:.3f} (speed-up against exact FAISS)",
+        )
+    RESULTS[key + " ann"] = {
+        "nlist": nlist,
+        "build_s": build,
+        "bytes_per_vector": ann.backend.bytes_per_vector(),
+        "exact_bytes_per_vector": exact.backend.bytes_per_vector(),
+        "curve": curve,
+        "exact_faiss_s": t["faiss"],
+        "bare_faiss_s": t["bare"],
+        "n": n,
+        "dim": x.shape[1],
+        "queries": n_queries,
+    }
     good = [c for c in curve if c["recall@10"] >= 0.95]
     if good:
         best = min(good, key=lambda c: c["seconds"])
-        print(f"  -> fastest setting with recall@10 >= 0.95: nprobe={best['nprobe']}, "
-              f"{t['faiss'] / best['seconds']:.1f}x faster than exact FAISS, recall@10 {best['recall@10']:.3f}")
+        print(
+            f"  -> fastest setting with recall@10 >= 0.95: nprobe={best['nprobe']}, "
+            f"{t['faiss'] / best['seconds']:.1f}x faster than exact FAISS, recall@10 {best['recall@10']:.3f}"
+        )
 
 
 def plot(path: Path) -> None:
@@ -283,7 +320,7 @@ def plot(path: Path) -> None:
     ax.axvline(1.0, color="k", lw=1)
     ax.set_xscale("log")
     ax.set_xlabel("speed-up against the original tutorial's way (log scale)")
-    for ax, (key, res) in zip(axes[0, 1:], curves.items()):
+    for ax, (_key, res) in zip(axes[0, 1:], curves.items(), strict=False):
         seconds = [c["seconds"] for c in res["curve"]]
         ax.plot(seconds, [c["recall@10"] for c in res["curve"]], "o-", label="faiss-ann (IVF), nprobe =")
         for c in res["curve"]:
@@ -323,10 +360,19 @@ def faiss_version() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=["training", "indexing", "search", "scale"],
-                        default=["training", "indexing", "search", "scale"])
-    parser.add_argument("--scale", nargs="+", default=None, metavar="N:POOLING",
-                        help="vector collections for the scale section, e.g. 100000:flatten 1000000:avg")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["training", "indexing", "search", "scale"],
+        default=["training", "indexing", "search", "scale"],
+    )
+    parser.add_argument(
+        "--scale",
+        nargs="+",
+        default=None,
+        metavar="N:POOLING",
+        help="vector collections for the scale section, e.g. 100000:flatten 1000000:avg",
+    )
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--nprobe", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64, 128])
@@ -339,8 +385,10 @@ def main() -> int:
         args.repeats, args.queries = 1, 200
         args.scale = args.scale or ["20000:flatten"]
     scales = args.scale or ["100000:flatten"]
-    machine = (f"{cpu_name()} ({os.cpu_count()} cores), {torch.get_num_threads()} threads, "
-               f"torch {torch.__version__}, faiss {faiss_version()}, Python {platform.python_version()}")
+    machine = (
+        f"{cpu_name()} ({os.cpu_count()} cores), {torch.get_num_threads()} threads, "
+        f"torch {torch.__version__}, faiss {faiss_version()}, Python {platform.python_version()}"
+    )
     print(f"benchmark on {machine}")
     RESULTS["machine"] = machine
     RESULTS["vectors"] = "tutorial_utils.scale.make_vectors defaults (spread 1.0, noise 0.2), seed 0"

@@ -20,10 +20,10 @@ from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tutorial_utils.data import FolderDataset  # noqa: E402
-from tutorial_utils.models import ModelConfig, build_models  # noqa: E402
-from tutorial_utils.paths import DEFAULT_DATA  # noqa: E402
-from tutorial_utils.training import make_loaders  # noqa: E402
+from tutorial_utils.data import FolderDataset
+from tutorial_utils.models import ModelConfig, build_models
+from tutorial_utils.paths import DEFAULT_DATA
+from tutorial_utils.training import make_loaders
 
 
 def epoch_seconds(dataset: FolderDataset, batch_size: int, channels_last: bool, epochs: int) -> float:
@@ -85,8 +85,14 @@ def main() -> int:
         torch.set_num_threads(threads)
         for batch in (32, 64):
             for cl in (False, True):
-                rows.append((threads, batch, "channels-last" if cl else "contiguous",
-                             epoch_seconds(dataset, batch, cl, args.epochs)))
+                rows.append(
+                    (
+                        threads,
+                        batch,
+                        "channels-last" if cl else "contiguous",
+                        epoch_seconds(dataset, batch, cl, args.epochs),
+                    )
+                )
     reference = next(r[3] for r in rows if r[0] == torch.get_num_threads() and r[1] == 32 and r[2] == "contiguous")
     print(f"{'threads':>7}  {'batch':>5}  {'layout':<14} {'s/epoch':>8}  {'speed-up':>8}")
     for threads, batch, layout, seconds in rows:
@@ -95,8 +101,10 @@ def main() -> int:
     print("\nembedding all images once (inference):")
     for batch in (64, 256):
         for cl in (False, True):
-            print(f"  batch {batch:>3}  {'channels-last' if cl else 'contiguous':<14} "
-                  f"{embed_seconds(dataset, batch, cl):6.2f} s")
+            print(
+                f"  batch {batch:>3}  {'channels-last' if cl else 'contiguous':<14} "
+                f"{embed_seconds(dataset, batch, cl):6.2f} s"
+            )
     return 0
 
 

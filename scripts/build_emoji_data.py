@@ -70,9 +70,7 @@ def build(package: Path, out: Path, apache_license: Path) -> tuple[int, int]:
                 continue
             shutil.copyfile(src / variant["image"], query_dir / "images" / variant["image"])
             tone = "-".join(SKIN_TONES.get(code, code) for code in tone_code.split("-"))
-            query_rows.append(
-                [variant["image"], name, tone, e["image"], e["category"], e["subcategory"]]
-            )
+            query_rows.append([variant["image"], name, tone, e["image"], e["category"], e["subcategory"]])
 
     _write_labels(base_dir / "labels.csv", ["file", "name", "category", "subcategory"], base_rows)
     _write_labels(
@@ -81,18 +79,20 @@ def build(package: Path, out: Path, apache_license: Path) -> tuple[int, int]:
         query_rows,
     )
     texts = {
-        base_dir: ("Emoji collection (the default data set)",
-                   f"{len(base_rows)} base emoji (no skin-tone variants): the collection we index and search."),
-        query_dir: ("Emoji queries (never indexed)",
-                    f"{len(query_rows)} skin-tone variants of emoji in `data/emoji/`; `base_file` names "
-                    "the base emoji each one belongs to, so a search has a known right answer."),
+        base_dir: (
+            "Emoji collection (the default data set)",
+            f"{len(base_rows)} base emoji (no skin-tone variants): the collection we index and search.",
+        ),
+        query_dir: (
+            "Emoji queries (never indexed)",
+            f"{len(query_rows)} skin-tone variants of emoji in `data/emoji/`; `base_file` names "
+            "the base emoji each one belongs to, so a search has a known right answer.",
+        ),
     }
     for folder, (title, what) in texts.items():
         shutil.copyfile(apache_license, folder / "LICENSE-Apache-2.0.txt")
         shutil.copyfile(package / "LICENSE", folder / "LICENSE-MIT-emoji-data.txt")
-        (folder / "README.md").write_text(
-            ATTRIBUTION.format(title=title, what=what, package=PACKAGE), encoding="utf-8"
-        )
+        (folder / "README.md").write_text(ATTRIBUTION.format(title=title, what=what, package=PACKAGE), encoding="utf-8")
     return len(base_rows), len(query_rows)
 
 

@@ -47,15 +47,24 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     print("installing:", " ".join(pins), flush=True)
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", *pins], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT)],
-                   check=True)
-    versions = subprocess.run([str(python), "-c", "import torch, torchvision, numpy, sklearn, PIL, matplotlib; "
-                               "print('tested with', *(f'{m.__name__} {m.__version__}' for m in "
-                               "(torch, torchvision, numpy, sklearn, PIL, matplotlib)))"],
-                              capture_output=True, text=True, check=True).stdout
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT)], check=True)
+    versions = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import torch, torchvision, numpy, sklearn, PIL, matplotlib; "
+            "print('tested with', *(f'{m.__name__} {m.__version__}' for m in "
+            "(torch, torchvision, numpy, sklearn, PIL, matplotlib)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     print(versions, flush=True)
-    return subprocess.run([str(python), "-m", "pytest", "tests", "-p", "no:nbval", "-p", "no:cacheprovider",
-                           "-o", "addopts=-ra", "-q"], cwd=ROOT).returncode
+    return subprocess.run(
+        [str(python), "-m", "pytest", "tests", "-p", "no:nbval", "-p", "no:cacheprovider", "-o", "addopts=-ra", "-q"],
+        cwd=ROOT,
+    ).returncode
 
 
 if __name__ == "__main__":

@@ -41,8 +41,12 @@ CONDITIONS: dict[str, dict[str, str]] = {
     "onednn-avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2"},  # differs from the default only on AVX-512 machines
     "threads-1+sse41": {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "ONEDNN_MAX_CPU_ISA": "SSE41"},
     # every vectorised kernel family pushed to an older instruction set at once
-    "generic-kernels": {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
-                        "OPENBLAS_CORETYPE": "Nehalem", "ONEDNN_MAX_CPU_ISA": "AVX"},
+    "generic-kernels": {
+        "ATEN_CPU_CAPABILITY": "default",
+        "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+        "OPENBLAS_CORETYPE": "Nehalem",
+        "ONEDNN_MAX_CPU_ISA": "AVX",
+    },
 }
 OUT = ROOT / "runs" / "portability"
 MARGIN = 0.5  # a tagged cell may use at most this fraction of its tolerance under any condition
@@ -65,6 +69,7 @@ def _sanitizer():
         for regex, replace in pairs:
             s = re.sub(regex, replace, s)
         return s
+
     return sanitize
 
 
@@ -76,8 +81,11 @@ def cell_texts(cell) -> list[tuple[str, str]]:
         if out["output_type"] == "stream":
             streams[out["name"]] = streams.get(out["name"], "") + out["text"]
         elif "data" in out:
-            texts += [(key, out["data"][key]) for key in ("text/plain", "text/markdown", "text/html")
-                      if key in out["data"] and "image/png" not in out["data"]]
+            texts += [
+                (key, out["data"][key])
+                for key in ("text/plain", "text/markdown", "text/html")
+                if key in out["data"] and "image/png" not in out["data"]
+            ]
     return [(name, text) for name, text in streams.items()] + texts
 
 
@@ -91,20 +99,29 @@ def compare_notebook(stored_path: Path, run_path: Path, sanitize) -> list[dict]:
     if len(stored) != len(run):
         raise ValueError(f"{run_path}: {len(run)} code cells, the stored notebook has {len(stored)}")
     rows = []
-    for i, (a, b) in enumerate(zip(stored, run)):
+    for i, (a, b) in enumerate(zip(stored, run, strict=True)):
         tags = list(a.metadata.get("tags", []))
         tol = cell_tolerance(tags)
-        row = {"notebook": stored_path.relative_to(ROOT).as_posix(), "cell": i,
-               "tag": next((t for t in tags if t.startswith("tolerance-")), "exact")}
+        row = {
+            "notebook": stored_path.relative_to(ROOT).as_posix(),
+            "cell": i,
+            "tag": next((t for t in tags if t.startswith("tolerance-")), "exact"),
+        }
         if "nbval-ignore-output" in tags or "NBVAL_IGNORE_OUTPUT" in a.source:  # nbval honours both
             rows.append({**row, "tag": "ignored", "status": "ignored", "passes": True})
             continue
         ta, tb = cell_texts(a), cell_texts(b)
         if [k for k, _ in ta] != [k for k, _ in tb]:
-            rows.append({**row, "status": "structure", "passes": False,
-                         "detail": f"outputs {[k for k, _ in ta]} vs {[k for k, _ in tb]}"})
+            rows.append(
+                {
+                    **row,
+                    "status": "structure",
+                    "passes": False,
+                    "detail": f"outputs {[k for k, _ in ta]} vs {[k for k, _ in tb]}",
+                }
+            )
             continue
-        pairs = [(sanitize(x), sanitize(y)) for (_, x), (_, y) in zip(ta, tb)]
+        pairs = [(sanitize(x), sanitize(y)) for (_, x), (_, y) in zip(ta, tb, strict=True)]
         moved = [(x, y) for x, y in pairs if x != y]
         if not moved:
             rows.append({**row, "status": "identical", "passes": True, "fraction": 0.0})
@@ -127,8 +144,9 @@ def compare_notebook(stored_path: Path, run_path: Path, sanitize) -> list[dict]:
 
 
 def _notebooks() -> list[Path]:
-    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + \
-        sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted(
+        (ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb")
+    )
 
 
 def _execute(name: str, extra_env: dict[str, str], layout: str) -> Path:
@@ -143,11 +161,15 @@ def _execute(name: str, extra_env: dict[str, str], layout: str) -> Path:
     rel = [p.relative_to(ROOT).as_posix() for p in _notebooks()]
     if layout == "groups":
         jobs = {group: [p for p in paths if p.endswith(".ipynb")] for group, paths in run_tests.groups().items()}
-        commands = [lesson + ["--run-dir", str(run_dir / group), "--jobs", "1", "--notebooks", *paths]
-                    for group, paths in jobs.items() if paths]
+        commands = [
+            [*lesson, "--run-dir", str(run_dir / group), "--jobs", "1", "--notebooks", *paths]
+            for group, paths in jobs.items()
+            if paths
+        ]
     else:
-        commands = [lesson + ["--run-dir", str(run_dir), "--jobs", "1" if layout == "sequential" else "2",
-                              "--notebooks", *rel]]
+        commands = [
+            [*lesson, "--run-dir", str(run_dir), "--jobs", "1" if layout == "sequential" else "2", "--notebooks", *rel]
+        ]
     print(f"== {name} ({layout}): {' '.join(f'{k}={v}' for k, v in extra_env.items())}", flush=True)
     start = time.perf_counter()
     procs = [subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL) for cmd in commands]
@@ -188,8 +210,11 @@ def audit(names: list[str]) -> int:
     return 0 if ok else 1
 
 
-LAYOUTS = {"groups": "`make test`'s processes, all at once", "sequential": "one notebook at a time",
-           "pairs": "two notebooks at a time, one thread each"}
+LAYOUTS = {
+    "groups": "`make test`'s processes, all at once",
+    "sequential": "one notebook at a time",
+    "pairs": "two notebooks at a time, one thread each",
+}
 
 
 def stability_markdown(report: dict[str, list[dict]], how: dict[str, tuple[dict[str, str], str]]) -> tuple[str, bool]:
@@ -198,41 +223,58 @@ def stability_markdown(report: dict[str, list[dict]], how: dict[str, tuple[dict[
     first = report[names[0]]
     tagged_rows = [i for i, r in enumerate(first) if r["tag"].startswith("tolerance-")]
     kinds = {k: sum(r["tag"] == k for r in first) for k in ("exact", "ignored")}
-    lines = ["# Stability audit of the stored outputs", "",
-             "Made by `python scripts/check_portability.py audit`: every notebook and solution executed under each",
-             "condition on one machine, each code cell compared with its stored output by the rule nbval uses.",
-             f"Margin rule: no `tolerance-` cell uses more than {MARGIN:.0%} of its tolerance under any condition.", "",
-             "| condition | layout | environment |", "|---|---|---|"]
+    lines = [
+        "# Stability audit of the stored outputs",
+        "",
+        "Made by `python scripts/check_portability.py audit`: every notebook and solution executed under each",
+        "condition on one machine, each code cell compared with its stored output by the rule nbval uses.",
+        f"Margin rule: no `tolerance-` cell uses more than {MARGIN:.0%} of its tolerance under any condition.",
+        "",
+        "| condition | layout | environment |",
+        "|---|---|---|",
+    ]
     for name in names:
         env, layout = how[name]
         lines.append(f"| {name} | {LAYOUTS[layout]} | {' '.join(f'`{k}={v}`' for k, v in env.items())} |")
-    lines += ["", f"**Cells:** {len(first)} code cells in {len({r['notebook'] for r in first})} notebooks: "
-              f"{kinds['exact']} compared exactly, {len(tagged_rows)} with a tolerance, {kinds['ignored']} ignored.",
-              "",
-              "| condition | exact: identical | exact: failing | tolerance: identical | tolerance: within | "
-              "tolerance: failing | largest fraction used |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"**Cells:** {len(first)} code cells in {len({r['notebook'] for r in first})} notebooks: "
+        f"{kinds['exact']} compared exactly, {len(tagged_rows)} with a tolerance, {kinds['ignored']} ignored.",
+        "",
+        "| condition | exact: identical | exact: failing | tolerance: identical | tolerance: within | "
+        "tolerance: failing | largest fraction used |",
+        "|---|---|---|---|---|---|---|",
+    ]
     ok = True
     for name, rows in report.items():
         exact = [r for r in rows if r["tag"] == "exact"]
         tagged = [rows[i] for i in tagged_rows]
         worst = max((r.get("fraction", 0.0) for r in tagged if r["passes"]), default=0.0)
-        lines.append(f"| {name} | {sum(r['status'] == 'identical' for r in exact)} | "
-                     f"{sum(not r['passes'] for r in exact)} | "
-                     f"{sum(r['status'] == 'identical' for r in tagged)} | "
-                     f"{sum(r['passes'] and r['status'] != 'identical' for r in tagged)} | "
-                     f"{sum(not r['passes'] for r in tagged)} | {worst:.2f} |")
+        lines.append(
+            f"| {name} | {sum(r['status'] == 'identical' for r in exact)} | "
+            f"{sum(not r['passes'] for r in exact)} | "
+            f"{sum(r['status'] == 'identical' for r in tagged)} | "
+            f"{sum(r['passes'] and r['status'] != 'identical' for r in tagged)} | "
+            f"{sum(not r['passes'] for r in tagged)} | {worst:.2f} |"
+        )
         ok = ok and all(r["passes"] for r in rows)
-    lines += ["", "Each tagged cell, as the fraction of its tolerance it used (0 = identical to the stored output):",
-              "",
-              "| notebook | cell | tag | " + " | ".join(names) + " | largest | margin |",
-              "|---|---|---|" + "---|" * len(names) + "---|---|"]
+    lines += [
+        "",
+        "Each tagged cell, as the fraction of its tolerance it used (0 = identical to the stored output):",
+        "",
+        "| notebook | cell | tag | " + " | ".join(names) + " | largest | margin |",
+        "|---|---|---|" + "---|" * len(names) + "---|---|",
+    ]
     for i in tagged_rows:
         cells = [report[n][i] for n in names]
         shown = [f"{c['fraction']:.2f}" if c["passes"] else f"fails: {c.get('detail', c['status'])}" for c in cells]
         largest = max(c["fraction"] if c["passes"] else float("inf") for c in cells)
         ok = ok and largest <= MARGIN
-        lines.append(f"| {first[i]['notebook']} | {first[i]['cell']} | {first[i]['tag']} | " + " | ".join(shown)
-                     + f" | {largest:.2f} | {'ok' if largest <= MARGIN else 'TOO CLOSE'} |")
+        lines.append(
+            f"| {first[i]['notebook']} | {first[i]['cell']} | {first[i]['tag']} | "
+            + " | ".join(shown)
+            + f" | {largest:.2f} | {'ok' if largest <= MARGIN else 'TOO CLOSE'} |"
+        )
     failing = [(n, r) for n in names for r in report[n] if r["tag"] == "exact" and not r["passes"]]
     if failing:
         lines += ["", "Exactly compared cells that moved:", ""]
@@ -264,15 +306,20 @@ def print_report(report: dict[str, list[dict]]) -> None:
     for name, rows in report.items():
         kinds = ("identical", "numbers", "words", "structure", "ignored")
         counts = {s: sum(r["status"] == s for r in rows) for s in kinds}
-        print(f"{name}: {len(rows)} code cells: " + ", ".join(f"{v} {k}" for k, v in counts.items())
-              + f"; {sum(not r['passes'] for r in rows)} would fail")
+        print(
+            f"{name}: {len(rows)} code cells: "
+            + ", ".join(f"{v} {k}" for k, v in counts.items())
+            + f"; {sum(not r['passes'] for r in rows)} would fail"
+        )
 
 
 def run_pytest(condition: str, extra: list[str]) -> int:
     """The notebook tests (nbval + tolerance) under one condition, in their own run folder."""
     env = {**os.environ, **CONDITIONS[condition], "TUTORIAL_RUN_DIR": str(OUT / f"pytest-{condition}")}
-    print(f"notebook tests under {condition}: {' '.join(f'{k}={v}' for k, v in CONDITIONS[condition].items())}",
-          flush=True)
+    print(
+        f"notebook tests under {condition}: {' '.join(f'{k}={v}' for k, v in CONDITIONS[condition].items())}",
+        flush=True,
+    )
     return subprocess.run([sys.executable, "-m", "pytest", "notebooks", *extra], cwd=ROOT, env=env).returncode
 
 

@@ -29,10 +29,10 @@ from xml.sax.saxutils import escape
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from matplotlib import patches  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib import patches
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -52,15 +52,17 @@ PALE_BLUE, PALE_GREEN, PALE_ORANGE, PALE_RED = "#dbe7f6", "#dcefe1", "#fdebcf", 
 
 
 def setup() -> None:
-    plt.rcParams.update({
-        "svg.fonttype": "path",  # text as outlines: looks the same without any font installed
-        "svg.hashsalt": "tutorial-schematics",  # fixed ids, so the same drawing gives the same file
-        "font.family": "DejaVu Sans",  # ships with matplotlib
-        "font.size": 12,
-        "mathtext.fontset": "dejavusans",
-        "text.color": INK,
-        "axes.unicode_minus": True,
-    })
+    plt.rcParams.update(
+        {
+            "svg.fonttype": "path",  # text as outlines: looks the same without any font installed
+            "svg.hashsalt": "tutorial-schematics",  # fixed ids, so the same drawing gives the same file
+            "font.family": "DejaVu Sans",  # ships with matplotlib
+            "font.size": 12,
+            "mathtext.fontset": "dejavusans",
+            "text.color": INK,
+            "axes.unicode_minus": True,
+        }
+    )
 
 
 def canvas(height: float) -> tuple[plt.Figure, plt.Axes]:
@@ -82,19 +84,45 @@ def emoji(name: str) -> torch.Tensor:
 def show_image(ax: plt.Axes, image: torch.Tensor, x: float, y: float, size: float, frame: str = GREY) -> None:
     """Draw a (3, H, W) image centred on (x, y), ``size`` points wide, in a thin frame."""
     half = size / 2
-    ax.imshow(image.permute(1, 2, 0).clamp(0, 1).numpy(), extent=(x - half, x + half, y - half, y + half),
-              interpolation="none", zorder=3)  # "none": the 64x64 pixels go into the file as they are
+    ax.imshow(
+        image.permute(1, 2, 0).clamp(0, 1).numpy(),
+        extent=(x - half, x + half, y - half, y + half),
+        interpolation="none",
+        zorder=3,
+    )  # "none": the 64x64 pixels go into the file as they are
     ax.add_patch(patches.Rectangle((x - size / 2, y - size / 2), size, size, fill=False, ec=frame, lw=1, zorder=4))
 
 
-def arrow(ax: plt.Axes, start: tuple[float, float], end: tuple[float, float], color: str = INK, lw: float = 1.6,
-          style: str = "-|>", rad: float = 0.0, **kwargs) -> None:
-    ax.annotate("", xy=end, xytext=start, zorder=5,
-                arrowprops=dict(arrowstyle=style, color=color, lw=lw, shrinkA=0, shrinkB=0, mutation_scale=14,
-                                connectionstyle=f"arc3,rad={rad}", **kwargs))
+def arrow(
+    ax: plt.Axes,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    color: str = INK,
+    lw: float = 1.6,
+    style: str = "-|>",
+    rad: float = 0.0,
+    **kwargs,
+) -> None:
+    ax.annotate(
+        "",
+        xy=end,
+        xytext=start,
+        zorder=5,
+        arrowprops=dict(
+            arrowstyle=style,
+            color=color,
+            lw=lw,
+            shrinkA=0,
+            shrinkB=0,
+            mutation_scale=14,
+            connectionstyle=f"arc3,rad={rad}",
+            **kwargs,
+        ),
+    )
 
 
 # --- 1. the autoencoder ---------------------------------------------------------------------------------------
+
 
 def cuboid(ax: plt.Axes, x: float, y: float, side: int, channels: int, face: str, edge: str) -> None:
     """A feature map channels x side x side as a box centred on (x, y).
@@ -134,7 +162,8 @@ def draw_autoencoder() -> plt.Figure:
             x = layer(x)
             if isinstance(layer, torch.nn.ConvTranspose2d):
                 dec_shapes.append(tuple(x.shape[1:]))
-    assert shapes[-1] == config.embedding_shape and len(shapes) == len(dec_shapes) == len(widths) == 5
+    assert shapes[-1] == config.embedding_shape
+    assert len(shapes) == len(dec_shapes) == len(widths) == 5
     assert dec_shapes[-1] == (3, side, side)
 
     image = emoji("1f63a.png")  # smiling cat face
@@ -146,10 +175,24 @@ def draw_autoencoder() -> plt.Figure:
     fig, ax = canvas(430)
     cols = [62, 182, 296, 404, 506, 630]
     top, bottom, mid = 312, 112, 212
-    ax.text(16, 412, "Encoder: five blocks of conv 3×3 → ReLU → max-pool 2; each halves the side",
-            fontsize=12.5, color=BLUE, fontweight="bold", va="center")
-    ax.text(16, 16, "Decoder: five transposed convs 2×2, stride 2, with ReLU between; "
-            "each doubles the side", fontsize=12.5, color=GREEN, fontweight="bold", va="center")
+    ax.text(
+        16,
+        412,
+        "Encoder: five blocks of conv 3×3 → ReLU → max-pool 2; each halves the side",
+        fontsize=12.5,
+        color=BLUE,
+        fontweight="bold",
+        va="center",
+    )
+    ax.text(
+        16,
+        16,
+        "Decoder: five transposed convs 2×2, stride 2, with ReLU between; each doubles the side",
+        fontsize=12.5,
+        color=GREEN,
+        fontweight="bold",
+        va="center",
+    )
 
     # input and reconstruction, one above the other, so the loss compares them
     size = 78
@@ -162,10 +205,23 @@ def draw_autoencoder() -> plt.Figure:
 
     # the loss between them
     arrow(ax, (cols[0], top - size / 2 - 26), (cols[0], bottom + size / 2 + 4), color=RED, lw=1.8, style="<|-|>")
-    ax.text(cols[0] + 12, mid + 10, r"loss = $\mathrm{MSE}(x, \hat{x}) = "
-            r"\dfrac{1}{n}\sum_{i=1}^{n}\,(x_i - \hat{x}_i)^2$", fontsize=14, color=RED, va="center")
-    ax.text(cols[0] + 12, mid - 26, f"n = 3·64·64 = {3 * side * side:,} values; for this cat the trained model's "
-            f"loss is {mse:.4f}", fontsize=11, color=RED, va="center")
+    ax.text(
+        cols[0] + 12,
+        mid + 10,
+        r"loss = $\mathrm{MSE}(x, \hat{x}) = "
+        r"\dfrac{1}{n}\sum_{i=1}^{n}\,(x_i - \hat{x}_i)^2$",
+        fontsize=14,
+        color=RED,
+        va="center",
+    )
+    ax.text(
+        cols[0] + 12,
+        mid - 26,
+        f"n = 3·64·64 = {3 * side * side:,} values; for this cat the trained model's loss is {mse:.4f}",
+        fontsize=11,
+        color=RED,
+        va="center",
+    )
 
     # encoder row, left to right
     for i, (c, s, _) in enumerate(shapes[:-1], start=1):
@@ -174,8 +230,18 @@ def draw_autoencoder() -> plt.Figure:
     # the embedding, between the rows
     c, s, _ = shapes[-1]
     cuboid(ax, cols[5], mid, s, c, "#ffd79a", ORANGE)
-    ax.add_patch(patches.FancyBboxPatch((cols[5] - 58, mid - 58), 116, 116, boxstyle="round,pad=0,rounding_size=12",
-                                        fc=PALE_ORANGE, ec=ORANGE, lw=2, zorder=1))
+    ax.add_patch(
+        patches.FancyBboxPatch(
+            (cols[5] - 58, mid - 58),
+            116,
+            116,
+            boxstyle="round,pad=0,rounding_size=12",
+            fc=PALE_ORANGE,
+            ec=ORANGE,
+            lw=2,
+            zorder=1,
+        )
+    )
     ax.text(cols[5], mid + 42, "embedding", ha="center", va="center", fontsize=12.5, fontweight="bold", color=ORANGE)
     ax.text(cols[5], mid - 30, shape_label(c, s), ha="center", va="center", fontsize=11)
     ax.text(cols[5], mid - 46, f"= {c * s * s:,} values", ha="center", va="center", fontsize=11)
@@ -214,6 +280,7 @@ AUTOENCODER = (
 
 # --- 2. nearest neighbours ------------------------------------------------------------------------------------
 
+
 def draw_nearest_neighbours() -> plt.Figure:
     # an embedding space sketched in 2-D (the lesson's embeddings come out of a ReLU, so they are >= 0)
     q_angle, q_length = 48.0, 0.72
@@ -229,7 +296,7 @@ def draw_nearest_neighbours() -> plt.Figure:
         free = not any(x0 - 8 < x < x1 + 8 and y0 - 8 < y < y1 + 8 for x0, y0, x1, y1 in labels)
         if abs(angle - q_angle) > 15 and free:  # keep the wedge around q for its neighbours, and the labels clear
             background.append((angle - q_angle, length))
-    polar = near + [decoy] + background
+    polar = [*near, decoy, *background]
     points = np.array([[r * np.cos(np.radians(q_angle + a)), r * np.sin(np.radians(q_angle + a))] for a, r in polar])
     query = q_length * np.array([np.cos(np.radians(q_angle)), np.sin(np.radians(q_angle))])
     cos = points @ query / (np.linalg.norm(points, axis=1) * np.linalg.norm(query))
@@ -270,17 +337,35 @@ def draw_nearest_neighbours() -> plt.Figure:
     ax.text(qx + 14, qy - 6, "query q", color=RED, fontsize=12.5, fontweight="bold", va="top")
     ax.text(nx + 12, ny - 4, "v", color=BLUE, fontsize=14, fontweight="bold", va="top", style="italic")
     tx, ty = px(points[len(near) - 1])
-    ax.text(tx + 16, ty, "twice as long as q,\nsame direction:\ncosine distance 0", fontsize=10.5, va="center",
-            color=BLUE, linespacing=1.15)
+    ax.text(
+        tx + 16,
+        ty,
+        "twice as long as q,\nsame direction:\ncosine distance 0",
+        fontsize=10.5,
+        va="center",
+        color=BLUE,
+        linespacing=1.15,
+    )
     dx, dy = px(points[len(near)])
-    ax.text(dx + 12, dy - 6, "near q, but at a\nwider angle: not\none of the 5", fontsize=10.5, va="top",
-            ha="left", color="#555555", linespacing=1.15)
+    ax.text(
+        dx + 12,
+        dy - 6,
+        "near q, but at a\nwider angle: not\none of the 5",
+        fontsize=10.5,
+        va="top",
+        ha="left",
+        color="#555555",
+        linespacing=1.15,
+    )
     ax.scatter([dx], [dy], s=60, facecolors="none", edgecolors="#555555", lw=1.2, zorder=4)
 
     # the explanation, at the right
     x0 = 446
-    for y, draw, label in ((404, "star", "the query's embedding"), (378, "ring", "its k = 5 nearest by cosine"),
-                           (352, "dot", "other images' embeddings")):
+    for y, draw, label in (
+        (404, "star", "the query's embedding"),
+        (378, "ring", "its k = 5 nearest by cosine"),
+        (352, "dot", "other images' embeddings"),
+    ):
         if draw == "star":
             ax.scatter([x0 + 8], [y], s=220, marker="*", c=RED, ec="white", zorder=6)
         elif draw == "ring":
@@ -292,13 +377,19 @@ def draw_nearest_neighbours() -> plt.Figure:
     ax.text(x0 - 4, 296, r"$\cos\theta = \dfrac{q \cdot v}{\Vert q\Vert \, \Vert v\Vert}$", fontsize=15, va="center")
     ax.text(x0 - 4, 246, r"cosine distance = $1 - \cos\theta$", fontsize=14, va="center")
     ax.text(x0 - 4, 198, "Cosine ignores the vector's length:", fontsize=12, va="center", fontweight="bold")
-    ax.text(x0 - 4, 184, "it compares directions only, so the\n"
-            "5 nearest fill the narrowest wedge\n"
-            "around q, whether they lie near\n"
-            "the origin or far out. Euclidean\n"
-            "distance would pick the points\n"
-            "nearest to the star instead.",
-            fontsize=12, va="top", linespacing=1.3)
+    ax.text(
+        x0 - 4,
+        184,
+        "it compares directions only, so the\n"
+        "5 nearest fill the narrowest wedge\n"
+        "around q, whether they lie near\n"
+        "the origin or far out. Euclidean\n"
+        "distance would pick the points\n"
+        "nearest to the star instead.",
+        fontsize=12,
+        va="top",
+        linespacing=1.3,
+    )
     return fig
 
 
@@ -317,15 +408,25 @@ NEAREST = (
 
 # --- 3. the triplet loss --------------------------------------------------------------------------------------
 
+
 def emoji_marker(ax: plt.Axes, image: torch.Tensor, x: float, y: float, edge: str, face: str) -> None:
     """An emoji as a point of the embedding space: a small disc in the point's colour, the emoji on it."""
     ax.add_patch(patches.Circle((x, y), 17, fc=face, ec=edge, lw=2, zorder=5))
-    ax.imshow(image.permute(1, 2, 0).numpy(), extent=(x - 12, x + 12, y - 12, y + 12), interpolation="none",
-              zorder=6)
+    ax.imshow(image.permute(1, 2, 0).numpy(), extent=(x - 12, x + 12, y - 12, y + 12), interpolation="none", zorder=6)
 
 
-def triplet_panel(ax: plt.Axes, cx: float, cy: float, d_ap: float, d_an: float, margin: float, title: str,
-                  scale: float, moves: bool, images: dict[str, torch.Tensor]) -> None:
+def triplet_panel(
+    ax: plt.Axes,
+    cx: float,
+    cy: float,
+    d_ap: float,
+    d_an: float,
+    margin: float,
+    title: str,
+    scale: float,
+    moves: bool,
+    images: dict[str, torch.Tensor],
+) -> None:
     """Anchor at (cx, cy); rings at d(a, p) and d(a, p) + m; a negative inside the outer ring still costs loss."""
     loss = max(0.0, d_ap - d_an + margin)
     ax.text(cx, 384, title, ha="center", va="center", fontsize=14, fontweight="bold")
@@ -348,26 +449,45 @@ def triplet_panel(ax: plt.Axes, cx: float, cy: float, d_ap: float, d_an: float, 
     # the margin: the width of the shaded band
     m_dir = np.radians(-40)
     u = np.array([np.cos(m_dir), np.sin(m_dir)])
-    ax.annotate("", xy=(cx + r_m * u[0], cy + r_m * u[1]), xytext=(cx + r_p * u[0], cy + r_p * u[1]),
-                arrowprops=dict(arrowstyle="<|-|>", color=RED, lw=1.2, shrinkA=0, shrinkB=0, mutation_scale=10))
-    ax.text(cx + (r_m + 6) * u[0], cy + (r_m + 6) * u[1], "m", fontsize=14, color=RED, ha="left", va="top",
-            style="italic")
+    ax.annotate(
+        "",
+        xy=(cx + r_m * u[0], cy + r_m * u[1]),
+        xytext=(cx + r_p * u[0], cy + r_p * u[1]),
+        arrowprops=dict(arrowstyle="<|-|>", color=RED, lw=1.2, shrinkA=0, shrinkB=0, mutation_scale=10),
+    )
+    ax.text(
+        cx + (r_m + 6) * u[0], cy + (r_m + 6) * u[1], "m", fontsize=14, color=RED, ha="left", va="top", style="italic"
+    )
     if moves:  # what the loss does to the two points: p along its line towards a, n along its line away from a
         a = np.array([cx, cy])
         to_a = (a - p) / np.linalg.norm(a - p)
         below = np.array([to_a[1], -to_a[0]])
         start = p + 24 * below + 4 * to_a
         arrow(ax, tuple(start), tuple(start + 34 * to_a), color=BLUE, lw=2.2)
-        ax.text(*(start + 17 * to_a + 16 * below), "pull closer", fontsize=11.5, color=BLUE, ha="center",
-                va="center", bbox=clear, zorder=7)
+        ax.text(
+            *(start + 17 * to_a + 16 * below),
+            "pull closer",
+            fontsize=11.5,
+            color=BLUE,
+            ha="center",
+            va="center",
+            bbox=clear,
+            zorder=7,
+        )
         out = (n - a) / np.linalg.norm(n - a)
         start = n + 20 * out
         arrow(ax, tuple(start), tuple(start + 36 * out), color=RED, lw=2.2)
-        ax.text(*(start + 42 * out), "push out", fontsize=11.5, color=RED, ha="left", va="center", bbox=clear,
-                zorder=7)
+        ax.text(*(start + 42 * out), "push out", fontsize=11.5, color=RED, ha="left", va="center", bbox=clear, zorder=7)
     ax.text(cx, 62, f"d(a, p) = {d_ap:.1f}    d(a, n) = {d_an:.1f}", ha="center", fontsize=12)
-    ax.text(cx, 38, f"L = max(0, {d_ap:.1f} − {d_an:.1f} + {margin:.1f}) = {loss:.1f}", ha="center",
-            fontsize=12.5, color=RED if loss > 0 else GREEN, fontweight="bold")
+    ax.text(
+        cx,
+        38,
+        f"L = max(0, {d_ap:.1f} − {d_an:.1f} + {margin:.1f}) = {loss:.1f}",
+        ha="center",
+        fontsize=12.5,
+        color=RED if loss > 0 else GREEN,
+        fontweight="bold",
+    )
 
 
 def draw_triplet() -> plt.Figure:
@@ -376,15 +496,24 @@ def draw_triplet() -> plt.Figure:
     images = {"anchor": emoji("1f600.png"), "positive": emoji("1f604.png"), "negative": emoji("1f63a.png")}
     fig, ax = canvas(450)
     scale = 170  # points per unit of distance
-    triplet_panel(ax, 186, 222, d_ap=0.6, d_an=0.4, margin=margin, title="before training", scale=scale,
-                  moves=True, images=images)
-    triplet_panel(ax, 560, 222, d_ap=0.2, d_an=0.6, margin=margin, title="after training", scale=scale,
-                  moves=False, images=images)
+    triplet_panel(
+        ax, 186, 222, d_ap=0.6, d_an=0.4, margin=margin, title="before training", scale=scale, moves=True, images=images
+    )
+    triplet_panel(
+        ax, 560, 222, d_ap=0.2, d_an=0.6, margin=margin, title="after training", scale=scale, moves=False, images=images
+    )
     arrow(ax, (356, 330), (416, 330), color=INK, lw=2.2)
     ax.text(386, 340, "training", ha="center", va="bottom", fontsize=11)
     ax.text(WIDTH / 2, 426, r"$L = \max(0,\ d(a,p) - d(a,n) + m)$", ha="center", va="center", fontsize=16)
-    ax.text(WIDTH / 2, 12, "a and p share a subcategory, n has another; d is the cosine distance; m = 0.2 in "
-            "notebook 07", ha="center", va="center", fontsize=10.5, color="#444444")
+    ax.text(
+        WIDTH / 2,
+        12,
+        "a and p share a subcategory, n has another; d is the cosine distance; m = 0.2 in notebook 07",
+        ha="center",
+        va="center",
+        fontsize=10.5,
+        color="#444444",
+    )
     return fig
 
 
@@ -403,9 +532,13 @@ TRIPLET = (
 
 # --- 4. SimCLR's two views ------------------------------------------------------------------------------------
 
+
 def box(ax: plt.Axes, x: float, y: float, w: float, h: float, text: str, face: str, edge: str, fontsize=12) -> None:
-    ax.add_patch(patches.FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=8",
-                                        fc=face, ec=edge, lw=1.6, zorder=3))
+    ax.add_patch(
+        patches.FancyBboxPatch(
+            (x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=8", fc=face, ec=edge, lw=1.6, zorder=3
+        )
+    )
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=4, linespacing=1.25)
 
 
@@ -419,8 +552,16 @@ def draw_simclr() -> plt.Figure:
     top, bottom, mid = 292, 122, 207
     show_image(ax, image, 46, mid, 70)
     ax.text(46, mid - 44, "one image x", ha="center", va="top", fontsize=12)
-    ax.text(46, mid - 66, "two random\nviews: crop,\nzoom, turn,\nflip, colour,\ngrey, blur", ha="center",
-            va="top", fontsize=10.5, color="#555555", linespacing=1.15)
+    ax.text(
+        46,
+        mid - 66,
+        "two random\nviews: crop,\nzoom, turn,\nflip, colour,\ngrey, blur",
+        ha="center",
+        va="top",
+        fontsize=10.5,
+        color="#555555",
+        linespacing=1.15,
+    )
     for y, view, name in ((top, views[0], "view 1"), (bottom, views[1], "view 2")):
         up = 1 if y > mid else -1
         arrow(ax, (84, mid + 14 * up), (134, y - 22 * up))
@@ -441,8 +582,8 @@ def draw_simclr() -> plt.Figure:
     zi, zj = np.radians(156), np.radians(204)
     pi = np.array([cx + r * np.cos(zi), cy + r * np.sin(zi)])
     pj = np.array([cx + r * np.cos(zj), cy + r * np.sin(zj)])
-    arrow(ax, (480, top), tuple(pi + [-8, 6]), rad=-0.3)
-    arrow(ax, (480, bottom), tuple(pj + [-8, -6]), rad=0.3)
+    arrow(ax, (480, top), tuple(pi + np.array([-8, 6])), rad=-0.3)
+    arrow(ax, (480, bottom), tuple(pj + np.array([-8, -6])), rad=0.3)
     ax.text(500, top + 8, r"$z_i$", fontsize=15, ha="left", va="bottom")
     ax.text(500, bottom - 8, r"$z_j$", fontsize=15, ha="left", va="top")
     for a in np.radians(np.arange(-130, 131, 26)):
@@ -453,19 +594,50 @@ def draw_simclr() -> plt.Figure:
     for p0, p1 in ((pi, pj), (pj, pi)):  # the partners pulled towards each other
         d = (p1 - p0) / np.linalg.norm(p1 - p0)
         arrow(ax, tuple(p0 + 9 * d + [10, 0]), tuple(p0 + 24 * d + [10, 0]), color=ORANGE, lw=2)
-    ax.text(cx + 4, cy + 16, "pulled\ntogether", ha="center", va="center", fontsize=11, color=ORANGE,
-            linespacing=1.1)
-    ax.text(cx + 4, cy - 28, f"pushed away:\nthe other\n2N − 2 = {2 * n_batch - 2}\nviews", ha="center", va="center",
-            fontsize=11, color="#555555", linespacing=1.1)
+    ax.text(cx + 4, cy + 16, "pulled\ntogether", ha="center", va="center", fontsize=11, color=ORANGE, linespacing=1.1)
+    ax.text(
+        cx + 4,
+        cy - 28,
+        f"pushed away:\nthe other\n2N − 2 = {2 * n_batch - 2}\nviews",
+        ha="center",
+        va="center",
+        fontsize=11,
+        color="#555555",
+        linespacing=1.1,
+    )
 
-    ax.text(16, 400, f"SimCLR: a batch of N = {n_batch} images gives 2N = {2 * n_batch} views;", fontsize=12.5,
-            va="center", fontweight="bold")
-    ax.text(16, 378, "each view must pick out its partner among the other 2N − 1, with no labels",
-            fontsize=12.5, va="center", fontweight="bold")
-    ax.text(16, 30, r"NT-Xent:  $\ell_{i,j} = -\log \dfrac{\exp(\mathrm{sim}(z_i, z_j)/\tau)}"
-            r"{\sum_{k \neq i} \exp(\mathrm{sim}(z_i, z_k)/\tau)}$", fontsize=14, va="center")
-    ax.text(400, 30, f"sim = cosine similarity,\ntemperature τ = {settings.temperature}", fontsize=11.5,
-            va="center", linespacing=1.25)
+    ax.text(
+        16,
+        400,
+        f"SimCLR: a batch of N = {n_batch} images gives 2N = {2 * n_batch} views;",
+        fontsize=12.5,
+        va="center",
+        fontweight="bold",
+    )
+    ax.text(
+        16,
+        378,
+        "each view must pick out its partner among the other 2N − 1, with no labels",
+        fontsize=12.5,
+        va="center",
+        fontweight="bold",
+    )
+    ax.text(
+        16,
+        30,
+        r"NT-Xent:  $\ell_{i,j} = -\log \dfrac{\exp(\mathrm{sim}(z_i, z_j)/\tau)}"
+        r"{\sum_{k \neq i} \exp(\mathrm{sim}(z_i, z_k)/\tau)}$",
+        fontsize=14,
+        va="center",
+    )
+    ax.text(
+        400,
+        30,
+        f"sim = cosine similarity,\ntemperature τ = {settings.temperature}",
+        fontsize=11.5,
+        va="center",
+        linespacing=1.25,
+    )
     return fig
 
 
@@ -498,10 +670,12 @@ def svg_text(fig: plt.Figure, name: str, title: str, desc: str) -> str:
     head = re.search(r"<svg\b[^>]*>\n", text)
     assert head is not None, "no <svg> element found"
     stem = name.removesuffix(".svg")  # ids unique per figure, should a page inline several
-    accessible = (f'{head.group(0)[:-2]} role="img" aria-labelledby="{stem}-title {stem}-desc">\n'
-                  f' <title id="{stem}-title">{escape(title)}</title>\n'
-                  f' <desc id="{stem}-desc">{escape(desc)}</desc>\n')
-    text = text[:head.start()] + accessible + text[head.end():]
+    accessible = (
+        f'{head.group(0)[:-2]} role="img" aria-labelledby="{stem}-title {stem}-desc">\n'
+        f' <title id="{stem}-title">{escape(title)}</title>\n'
+        f' <desc id="{stem}-desc">{escape(desc)}</desc>\n'
+    )
+    text = text[: head.start()] + accessible + text[head.end() :]
     return text
 
 

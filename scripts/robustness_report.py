@@ -33,8 +33,12 @@ from tutorial_utils.selfsup.embedder import SIMCLR_CHECKPOINT  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--autoencoder", type=Path, default=None,
-                        help="an autoencoder checkpoint (default: the shipped data/pretrained/autoencoder.pt)")
+    parser.add_argument(
+        "--autoencoder",
+        type=Path,
+        default=None,
+        help="an autoencoder checkpoint (default: the shipped data/pretrained/autoencoder.pt)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "robustness.json")
     args = parser.parse_args()
     images = stack_images(FolderDataset(DEFAULT_DATA, image_size=64))
@@ -54,8 +58,13 @@ def main() -> None:
     for k in ("R@1", "R@5"):
         columns = ["embedding"] + [f"{t} {k}" for t in suite] + (["mean R@1"] if k == "R@1" else [])
         print(format_table(table_rows(rows, columns), columns, decimals=3), end="\n\n")
-    record = {"copies_per_transform": len(images), "rows": rows, "threads": torch.get_num_threads(),
-              "torch": str(torch.__version__), "machine": platform.processor() or platform.machine()}
+    record = {
+        "copies_per_transform": len(images),
+        "rows": rows,
+        "threads": torch.get_num_threads(),
+        "torch": str(torch.__version__),
+        "machine": platform.processor() or platform.machine(),
+    }
     args.out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"-> {args.out}")
 

@@ -28,8 +28,13 @@ from nbconvert import HTMLExporter
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 # rough one-thread seconds on a 2-core CPU, only to start the longest first; unknown ones count 20 s
-EXPECTED_SECONDS = {"09_self_supervised.ipynb": 95, "06_evaluation.ipynb": 70, "03_training.ipynb": 70,
-                    "07_beyond_autoencoders.ipynb": 50, "08_scaling_up.ipynb": 40}
+EXPECTED_SECONDS = {
+    "09_self_supervised.ipynb": 95,
+    "06_evaluation.ipynb": 70,
+    "03_training.ipynb": 70,
+    "07_beyond_autoencoders.ipynb": 50,
+    "08_scaling_up.ipynb": 40,
+}
 
 
 def execute(path: Path, log: Path, timeout: int = 900) -> tuple[nbformat.NotebookNode, float]:
@@ -43,8 +48,13 @@ def execute(path: Path, log: Path, timeout: int = 900) -> tuple[nbformat.Noteboo
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # older ipykernels print a debugger warning otherwise
     start = time.perf_counter()
     # record_timing=False: no execution timestamps in the stored notebooks, so a re-run gives no diff
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     with log.open("w") as sink:
         try:
             client.execute(stdout=sink, stderr=sink)
@@ -80,14 +90,22 @@ def execute_all(paths: list[Path], out: Path, jobs: int = 2) -> dict[Path, tuple
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir", type=Path, default=ROOT / "runs" / "lesson")
-    parser.add_argument("--update-stored", action="store_true",
-                        help="write outputs back into notebooks/ (lesson and solutions) instead of RUN_DIR")
+    parser.add_argument(
+        "--update-stored",
+        action="store_true",
+        help="write outputs back into notebooks/ (lesson and solutions) instead of RUN_DIR",
+    )
     parser.add_argument("--with-solutions", action="store_true", help="run the solution notebooks too")
     parser.add_argument("--no-html", action="store_true", help="write only the executed .ipynb files")
     parser.add_argument("--only", metavar="GLOB", help="run only the notebooks whose file name matches (e.g. '05_*')")
     parser.add_argument("--notebooks", nargs="+", type=Path, metavar="PATH", help="run exactly these notebooks")
-    parser.add_argument("--jobs", type=int, default=2, choices=(1, 2),
-                        help="notebooks side by side (default 2, one thread each); 1: one after the other")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        choices=(1, 2),
+        help="notebooks side by side (default 2, one thread each); 1: one after the other",
+    )
     args = parser.parse_args()
     run_dir = args.run_dir.resolve()
     os.environ["TUTORIAL_RUN_DIR"] = str(run_dir)  # the kernels inherit it: every notebook shares this run
@@ -125,8 +143,10 @@ def main() -> None:
     history = run_dir / "history.json"
     if history.is_file():
         h = json.loads(history.read_text())["history"]
-        print(f"autoencoder: {len(h['val_loss'])} epochs, best validation MSE {h['best_val_loss']:.4f} "
-              f"(epoch {h['best_epoch']})")
+        print(
+            f"autoencoder: {len(h['val_loss'])} epochs, best validation MSE {h['best_val_loss']:.4f} "
+            f"(epoch {h['best_epoch']})"
+        )
     where = "notebooks/ (stored outputs updated)" if args.update_stored else f"{out} (.ipynb and .html)"
     print(f"executed notebooks: {where}")
     print(f"figures, checkpoints and index: {run_dir}")

@@ -31,16 +31,30 @@ GROUPS = 4
 # rough seconds of each test path on one core (half its pytest --durations in make test's four processes), only to
 # balance the groups; a path not listed counts DEFAULT_SECONDS of its kind
 EXPECTED_SECONDS = {
-    "tests/scale/test_distributed.py": 18, "tests/test_tolerance_catches_bugs.py": 18, "tests/test_layout.py": 8,
-    "tests/test_run_lesson.py": 3, "tests/test_nbval_tolerance.py": 5, "tests/evaluation/test_ranking.py": 3,
-    "tests/scale/test_backends.py": 3, "tests/test_cli.py": 3, "tests/test_project.py": 6,
-    "notebooks/01_dataset.ipynb": 7, "notebooks/02_encoder_decoder.ipynb": 4, "notebooks/03_training.ipynb": 71,
-    "notebooks/04_embeddings.ipynb": 13, "notebooks/05_knn_search.ipynb": 12, "notebooks/06_evaluation.ipynb": 41,
-    "notebooks/07_beyond_autoencoders.ipynb": 32, "notebooks/08_scaling_up.ipynb": 26,
+    "tests/scale/test_distributed.py": 18,
+    "tests/test_tolerance_catches_bugs.py": 18,
+    "tests/test_layout.py": 8,
+    "tests/test_run_lesson.py": 3,
+    "tests/test_nbval_tolerance.py": 5,
+    "tests/evaluation/test_ranking.py": 3,
+    "tests/scale/test_backends.py": 3,
+    "tests/test_cli.py": 3,
+    "tests/test_project.py": 6,
+    "notebooks/01_dataset.ipynb": 7,
+    "notebooks/02_encoder_decoder.ipynb": 4,
+    "notebooks/03_training.ipynb": 71,
+    "notebooks/04_embeddings.ipynb": 13,
+    "notebooks/05_knn_search.ipynb": 12,
+    "notebooks/06_evaluation.ipynb": 41,
+    "notebooks/07_beyond_autoencoders.ipynb": 32,
+    "notebooks/08_scaling_up.ipynb": 26,
     "notebooks/09_self_supervised.ipynb": 57,
-    "notebooks/solutions/01_dataset_solutions.ipynb": 6, "notebooks/solutions/02_encoder_decoder_solutions.ipynb": 3,
-    "notebooks/solutions/03_training_solutions.ipynb": 28, "notebooks/solutions/04_embeddings_solutions.ipynb": 12,
-    "notebooks/solutions/05_knn_search_solutions.ipynb": 10, "notebooks/solutions/06_evaluation_solutions.ipynb": 13,
+    "notebooks/solutions/01_dataset_solutions.ipynb": 6,
+    "notebooks/solutions/02_encoder_decoder_solutions.ipynb": 3,
+    "notebooks/solutions/03_training_solutions.ipynb": 28,
+    "notebooks/solutions/04_embeddings_solutions.ipynb": 12,
+    "notebooks/solutions/05_knn_search_solutions.ipynb": 10,
+    "notebooks/solutions/06_evaluation_solutions.ipynb": 13,
     "notebooks/solutions/07_beyond_autoencoders_solutions.ipynb": 13,
     "notebooks/solutions/08_scaling_up_solutions.ipynb": 8,
     "notebooks/solutions/09_self_supervised_solutions.ipynb": 24,
@@ -91,15 +105,20 @@ def main(argv: list[str]) -> int:
                 codes[name] = proc.returncode
                 del running[name]
                 lines = log.read_text().strip().splitlines()
-                print(f"[{name}] {lines[-1] if lines else f'exit code {proc.returncode}'}  "
-                      f"(at {time.perf_counter() - start:.0f} s)", flush=True)
+                print(
+                    f"[{name}] {lines[-1] if lines else f'exit code {proc.returncode}'}  "
+                    f"(at {time.perf_counter() - start:.0f} s)",
+                    flush=True,
+                )
         time.sleep(0.2)
 
     failed = [name for name, code in codes.items() if code != 0]
     for name in failed:
         print(f"\n======== {name}: {run_dir / f'{name}.log'} ========\n{(run_dir / f'{name}.log').read_text()}")
-    print(f"all tests: {'FAILED (' + ', '.join(failed) + ')' if failed else 'passed'} "
-          f"in {time.perf_counter() - start:.0f} s")
+    print(
+        f"all tests: {'FAILED (' + ', '.join(failed) + ')' if failed else 'passed'} "
+        f"in {time.perf_counter() - start:.0f} s"
+    )
     return 1 if failed else 0
 
 

@@ -69,15 +69,27 @@ def write(best: Path, seconds: float, out: Path) -> None:
     """The best epoch's weights (no optimizer state) and the record of how they were made."""
     encoder, decoder, config, state = load_checkpoint(best)
     meta = record(state, seconds)
-    save_checkpoint(out, config, encoder, decoder, epoch=state["epoch"], history=state["history"],
-                    val_loss=state["val_loss"], meta=meta)
+    save_checkpoint(
+        out,
+        config,
+        encoder,
+        decoder,
+        epoch=state["epoch"],
+        history=state["history"],
+        val_loss=state["val_loss"],
+        meta=meta,
+    )
     out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
     h = state["history"]
-    lines = [json.dumps({"epoch": e + 1, "train_mse": t, "val_mse": v})
-             for e, (t, v) in enumerate(zip(h["train_loss"], h["val_loss"]))]
+    lines = [
+        json.dumps({"epoch": e + 1, "train_mse": t, "val_mse": v})
+        for e, (t, v) in enumerate(zip(h["train_loss"], h["val_loss"], strict=True))
+    ]
     (out.parent / f"{out.stem}-log.jsonl").write_text("\n".join(lines) + "\n")
-    print(f"wrote {relative(out)} ({out.stat().st_size / 1e6:.2f} MB), best validation MSE "
-          f"{h['best_val_loss']:.4f} at epoch {h['best_epoch']}, in {seconds:.0f} s")
+    print(
+        f"wrote {relative(out)} ({out.stat().st_size / 1e6:.2f} MB), best validation MSE "
+        f"{h['best_val_loss']:.4f} at epoch {h['best_epoch']}, in {seconds:.0f} s"
+    )
 
 
 def check(out: Path) -> int:
@@ -89,8 +101,10 @@ def check(out: Path) -> int:
     tol = TOLERANCES["loss"]
     allowed = tol.atol + tol.rtol * shipped
     ok = abs(new - shipped) <= allowed
-    print(f"best validation MSE: shipped {shipped:.5f}, this run {new:.5f} ({seconds:.0f} s); "
-          f"|difference| {abs(new - shipped):.5f}, allowed {allowed:.5f}: {'reproduced' if ok else 'NOT reproduced'}")
+    print(
+        f"best validation MSE: shipped {shipped:.5f}, this run {new:.5f} ({seconds:.0f} s); "
+        f"|difference| {abs(new - shipped):.5f}, allowed {allowed:.5f}: {'reproduced' if ok else 'NOT reproduced'}"
+    )
     return 0 if ok else 1
 
 

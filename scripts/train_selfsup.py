@@ -49,9 +49,10 @@ from tutorial_utils.selfsup.embedder import (  # noqa: E402
 # npm package -> the folders of SVG drawings used from it, and their licence
 EXTRA_SETS = {
     "openmoji@17.0.0": (("package/color/svg/",), "CC BY-SA 4.0, (c) OpenMoji contributors, https://openmoji.org"),
-    "fluentui-emoji@1.3.0": (("package/icons/flat/", "package/icons/modern/"),
-                             "MIT (npm package (c) 2022 Mohammad Abu Mattar; "
-                             "the drawings are Microsoft's Fluent UI Emoji, MIT)"),
+    "fluentui-emoji@1.3.0": (
+        ("package/icons/flat/", "package/icons/modern/"),
+        "MIT (npm package (c) 2022 Mohammad Abu Mattar; the drawings are Microsoft's Fluent UI Emoji, MIT)",
+    ),
 }
 
 
@@ -88,8 +89,10 @@ def extra_images(cache: Path, size: int = 64) -> tuple[np.ndarray, dict[str, int
     arrays, counts, failed = [], {}, 0
     for package, (folders, _) in EXTRA_SETS.items():
         with tarfile.open(fetch(package, cache)) as tar:
-            members = sorted((m for m in tar.getmembers() if m.isfile() and m.name.endswith(".svg")
-                              and m.name.startswith(folders)), key=lambda m: m.name)
+            members = sorted(
+                (m for m in tar.getmembers() if m.isfile() and m.name.endswith(".svg") and m.name.startswith(folders)),
+                key=lambda m: m.name,
+            )
             for member in members:
                 try:
                     arrays.append(np.asarray(rasterise(tar.extractfile(member).read(), size)))
@@ -106,8 +109,9 @@ def extra_images(cache: Path, size: int = 64) -> tuple[np.ndarray, dict[str, int
 VARIANTS = {"simclr": (("avg",), 0.0), "simclr+histogram": (("avg",), 1.0), "shipped": (FEATURE_PARTS, 1.0)}
 
 
-def evaluate(encoder, centre: torch.Tensor, images: torch.Tensor, labels: dict, queries: torch.Tensor,
-             targets: list[int]) -> dict:
+def evaluate(
+    encoder, centre: torch.Tensor, images: torch.Tensor, labels: dict, queries: torch.Tensor, targets: list[int]
+) -> dict:
     """Leave-one-out scores of each of VARIANTS (labels only score: nothing is chosen by them here)."""
     out = {}
     for name, (pooling, weight) in VARIANTS.items():
@@ -129,9 +133,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=SIMCLR_CHECKPOINT)
     parser.add_argument("--eval-every", type=int, default=5)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--encoder-from", type=Path, default=None,
-                        help="skip training: take the encoder, losses and log of this checkpoint and redo only the "
-                             "centring, the scores and the saving (after a change to the embedding, not the training)")
+    parser.add_argument(
+        "--encoder-from",
+        type=Path,
+        default=None,
+        help="skip training: take the encoder, losses and log of this checkpoint and redo only the "
+        "centring, the scores and the saving (after a change to the embedding, not the training)",
+    )
     args = parser.parse_args()
 
     started = time.time()
@@ -141,8 +149,10 @@ def main() -> None:
     labels = {level: read_labels(DEFAULT_LABELS, files, column=level) for level in ("category", "subcategory")}
     query_set = FolderDataset(DEFAULT_QUERIES, image_size=64)  # scores only: never trained on
     queries = stack_images(query_set)
-    targets = [files.index(f) for f in read_labels(DEFAULT_QUERIES.parent / "labels.csv", query_set.relative_paths,
-                                                    column="base_file")]
+    targets = [
+        files.index(f)
+        for f in read_labels(DEFAULT_QUERIES.parent / "labels.csv", query_set.relative_paths, column="base_file")
+    ]
     train = (images * 255).round().to(torch.uint8)
     counts = {"noto (data/emoji)": len(train)}
     if not args.no_extra:
@@ -180,13 +190,21 @@ def main() -> None:
     embedder = SelfSupervisedEmbedder(encoder, centre, FEATURE_PARTS, histogram_weight=1.0)
     final = evaluate(encoder, centre, images, labels, queries, targets)
     meta = {
-        "command": "python " + " ".join([Path(sys.argv[0]).as_posix()] + sys.argv[1:]),
-        "seed": args.seed, "settings": settings.to_dict(), "training_images": counts,
-        "device": args.device, "threads": torch.get_num_threads(), "minutes": round((time.time() - started) / 60, 1),
+        "command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+        "seed": args.seed,
+        "settings": settings.to_dict(),
+        "training_images": counts,
+        "device": args.device,
+        "threads": torch.get_num_threads(),
+        "minutes": round((time.time() - started) / 60, 1),
         "versions": {"python": platform.python_version(), "torch": str(torch.__version__), "numpy": np.__version__},
-        "machine": platform.processor() or platform.machine(), "final_scores": final,
-        "embedding": {"pooling": list(FEATURE_PARTS), "histogram_weight": 1.0,
-                      "centre": "mean feature map of the training images"},
+        "machine": platform.processor() or platform.machine(),
+        "final_scores": final,
+        "embedding": {
+            "pooling": list(FEATURE_PARTS),
+            "histogram_weight": 1.0,
+            "centre": "mean feature map of the training images",
+        },
         "licences": {package: licence for package, (_, licence) in EXTRA_SETS.items()},
     }
     if trained is not None:  # the training itself was done by an earlier run of this script: its record stays

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 TAG_PREFIX = "tolerance-"
 
@@ -42,8 +42,12 @@ TOLERANCES: dict[str, Tolerance] = {
     "loss": Tolerance(rtol=0.15, atol=2e-4, why="MSE and triplet losses after training"),
     "score": Tolerance(rtol=0.0, atol=0.04, why="P@10, mAP@10, R@k (fractions in [0, 1]) and their differences"),
     "distance": Tolerance(rtol=0.0, atol=0.02, why="cosine distances and other small embedding statistics"),
-    "rank": Tolerance(rtol=0.0, atol=0.04, int_atol=1,
-                      why="the rank of a right answer that is among the first five (deeper ranks are not printed)"),
+    "rank": Tolerance(
+        rtol=0.0,
+        atol=0.04,
+        int_atol=1,
+        why="the rank of a right answer that is among the first five (deeper ranks are not printed)",
+    ),
     "count": Tolerance(rtol=0.0, atol=0.04, int_atol=1, why="how many of k neighbours share a label or a list"),
 }
 
@@ -55,7 +59,7 @@ def split_numbers(text: str) -> tuple[list[str], list[str]]:
     """The words between numbers (whitespace runs squeezed to one space) and the numbers, in order."""
     words, numbers, last = [], [], 0
     for match in NUMBER.finditer(text):
-        words.append(text[last:match.start()])
+        words.append(text[last : match.start()])
         numbers.append(match.group())
         last = match.end()
     words.append(text[last:])
@@ -76,10 +80,10 @@ def compare_text(stored: str, new: str, tol: Tolerance) -> str | None:
     new_words, new_numbers = split_numbers(new)
     if len(stored_numbers) != len(new_numbers):
         return f"{len(new_numbers)} numbers where the stored output has {len(stored_numbers)}"
-    for i, (a, b) in enumerate(zip(stored_words, new_words)):
+    for i, (a, b) in enumerate(zip(stored_words, new_words, strict=True)):
         if a != b:
             return f"the words differ: {a.strip()!r} stored, {b.strip()!r} now (before number {i + 1})"
-    for i, (a, b) in enumerate(zip(stored_numbers, new_numbers)):
+    for i, (a, b) in enumerate(zip(stored_numbers, new_numbers, strict=True)):
         if _is_integer(a) != _is_integer(b):
             return f"number {i + 1}: {a} stored, {b} now (integer vs decimal)"
         if _is_integer(a):
@@ -103,8 +107,10 @@ def number_spread(stored: str, new: str) -> tuple[float, float] | str:
     why = compare_text(stored, new, loose)
     if why is not None:
         return why
-    diffs = [(abs(_value(b) - _value(a)), abs(_value(b) - _value(a)) / max(abs(_value(a)), 1e-12))
-             for a, b in zip(split_numbers(stored)[1], split_numbers(new)[1])]
+    diffs = [
+        (abs(_value(b) - _value(a)), abs(_value(b) - _value(a)) / max(abs(_value(a)), 1e-12))
+        for a, b in zip(split_numbers(stored)[1], split_numbers(new)[1], strict=True)
+    ]
     return (max((d[0] for d in diffs), default=0.0), max((d[1] for d in diffs), default=0.0))
 
 
@@ -117,7 +123,7 @@ def tolerance_fraction(stored: str, new: str, tol: Tolerance) -> float | str:
     if why is not None:
         return why
     worst = 0.0
-    for a, b in zip(split_numbers(stored)[1], split_numbers(new)[1]):
+    for a, b in zip(split_numbers(stored)[1], split_numbers(new)[1], strict=True):
         diff = abs(_value(b) - _value(a))
         if _is_integer(a):
             allowed = tol.int_atol + tol.int_rtol * abs(_value(a))
@@ -133,7 +139,7 @@ def cell_tolerance(tags: list[str]) -> Tolerance | None:
     for tag in tags:
         if not tag.startswith(TAG_PREFIX):
             continue
-        name = tag[len(TAG_PREFIX):]
+        name = tag[len(TAG_PREFIX) :]
         if name not in TOLERANCES:
             raise ValueError(f"unknown tolerance tag {tag!r}; known: {', '.join(TAG_PREFIX + k for k in TOLERANCES)}")
         tol = TOLERANCES[name]
@@ -146,8 +152,9 @@ def cell_tolerance(tags: list[str]) -> Tolerance | None:
 TEXT_KEYS = ("text/plain", "text/markdown", "text/html")
 
 
-def reconcile_outputs(new: list, stored: list, tol: Tolerance, sanitize: Callable[[str], str] = lambda s: s
-                      ) -> tuple[list, list[str]]:
+def reconcile_outputs(
+    new: list, stored: list, tol: Tolerance, sanitize: Callable[[str], str] = lambda s: s
+) -> tuple[list, list[str]]:
     """New outputs with every text that matches its stored twin under ``tol`` replaced by the stored text.
 
     Outputs are paired in order (streams by name). Returns the new list (copies; the input is not changed)
@@ -157,8 +164,11 @@ def reconcile_outputs(new: list, stored: list, tol: Tolerance, sanitize: Callabl
     for i, item in enumerate(new):
         item = _copy(item)
         twin = stored[i] if i < len(stored) else None
-        if twin is not None and item.get("output_type") == "stream" == twin.get("output_type") \
-                and item.get("name") == twin.get("name"):
+        if (
+            twin is not None
+            and item.get("output_type") == "stream" == twin.get("output_type")
+            and item.get("name") == twin.get("name")
+        ):
             why = compare_text(sanitize(twin["text"]), sanitize(item["text"]), tol)
             if why is None:
                 item["text"] = twin["text"]

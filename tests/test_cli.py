@@ -12,9 +12,30 @@ from tutorial_utils.cli.main import main
 
 def test_train_index_search_on_a_tiny_folder(image_folder: Path, tmp_path: Path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--data", str(image_folder), "--run-dir", str(run), "--epochs", "2",
-                 "--image-size", "32", "--batch-size", "4", "--quiet", "--device", "cpu"]) == 0
-    assert (run / "best.pt").is_file() and (run / "last.pt").is_file() and (run / "history.json").is_file()
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(image_folder),
+                "--run-dir",
+                str(run),
+                "--epochs",
+                "2",
+                "--image-size",
+                "32",
+                "--batch-size",
+                "4",
+                "--quiet",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    assert (run / "best.pt").is_file()
+    assert (run / "last.pt").is_file()
+    assert (run / "history.json").is_file()
     assert "best validation MSE" in capsys.readouterr().out
 
     assert main(["index", "--data", str(image_folder), "--run-dir", str(run)]) == 0
@@ -32,8 +53,9 @@ def test_train_index_search_on_a_tiny_folder(image_folder: Path, tmp_path: Path,
 
 def test_search_on_a_stale_index_exits_2_with_the_reason(image_folder: Path, tmp_path: Path, capsys):
     run = tmp_path / "run"
-    main(["train", "--data", str(image_folder), "--run-dir", str(run), "--epochs", "1", "--image-size", "32",
-          "--quiet"])
+    main(
+        ["train", "--data", str(image_folder), "--run-dir", str(run), "--epochs", "1", "--image-size", "32", "--quiet"]
+    )
     main(["index", "--data", str(image_folder), "--run-dir", str(run)])
     (image_folder / "img_000.png").unlink()
     capsys.readouterr()
@@ -53,7 +75,8 @@ def test_index_without_checkpoint_needs_one(image_folder: Path, tmp_path: Path, 
 def test_missing_index_is_a_one_line_error(tmp_path: Path, image_folder: Path, capsys):
     assert main(["search", str(image_folder / "img_001.png"), "--run-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "build it first" in err
+    assert err.startswith("error: ")
+    assert "build it first" in err
 
 
 def test_evaluate_scores_an_index_against_labels(image_folder: Path, tmp_path: Path, capsys):
@@ -63,10 +86,27 @@ def test_evaluate_scores_an_index_against_labels(image_folder: Path, tmp_path: P
     emb = np.array([[1, 0.1 * i] if i < 6 else [0.1 * i, 1] for i in range(12)], dtype=np.float32)
     EmbeddingIndex.build(emb, image_folder, files).save(tmp_path / "index.json")
     labels = tmp_path / "labels.csv"
-    labels.write_text("file,kind,mixed\n" + "".join(f"{f},{'a' if i < 6 else 'b'},{'ab'[i % 2]}\n"
-                                                      for i, f in enumerate(files)))
-    assert main(["evaluate", "--index", str(tmp_path / "index.json"), "--labels", str(labels),
-                 "--column", "kind", "mixed", "-k", "3", "--per-label"]) == 0
+    labels.write_text(
+        "file,kind,mixed\n" + "".join(f"{f},{'a' if i < 6 else 'b'},{'ab'[i % 2]}\n" for i, f in enumerate(files))
+    )
+    assert (
+        main(
+            [
+                "evaluate",
+                "--index",
+                str(tmp_path / "index.json"),
+                "--labels",
+                str(labels),
+                "--column",
+                "kind",
+                "mixed",
+                "-k",
+                "3",
+                "--per-label",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("kind: P@3 1.000, mAP@3 1.000  (12 images, 2 labels")
     assert any(line.startswith("mixed: P@3 0.") for line in out)
@@ -91,11 +131,14 @@ def test_python_dash_m_runs_the_cli(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_module("tutorial_utils", run_name="__main__")
     out = capsys.readouterr().out
-    assert exit_info.value.code == 0 and "usage: python -m tutorial_utils" in out and "train" in out
+    assert exit_info.value.code == 0
+    assert "usage: python -m tutorial_utils" in out
+    assert "train" in out
 
 
-def test_hostile_folder_trains_indexes_and_searches_naming_each_skipped_file(image_folder: Path, tmp_path: Path,
-                                                                            capsys):
+def test_hostile_folder_trains_indexes_and_searches_naming_each_skipped_file(
+    image_folder: Path, tmp_path: Path, capsys
+):
     import io
 
     from .conftest import distinct_image, write_huge_png
@@ -106,16 +149,39 @@ def test_hostile_folder_trains_indexes_and_searches_naming_each_skipped_file(ima
     (image_folder / "cut.png").write_bytes(png.getvalue()[: len(png.getvalue()) // 2])
     (image_folder / "text.jpg").write_text("I am not a JPEG")
     run = tmp_path / "run"
-    expected = ["skipped bomb.png: too large (400,000,000 pixels, limit 50,000,000)",
-                "skipped cut.png: truncated (image file is truncated)",
-                "skipped text.jpg: not an image (no decoder recognises its bytes)"]
-    assert main(["train", "--data", str(image_folder), "--run-dir", str(run), "--epochs", "1", "--image-size", "32",
-                 "--batch-size", "4", "--quiet", "--device", "cpu"]) == 0
+    expected = [
+        "skipped bomb.png: too large (400,000,000 pixels, limit 50,000,000)",
+        "skipped cut.png: truncated (image file is truncated)",
+        "skipped text.jpg: not an image (no decoder recognises its bytes)",
+    ]
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(image_folder),
+                "--run-dir",
+                str(run),
+                "--epochs",
+                "1",
+                "--image-size",
+                "32",
+                "--batch-size",
+                "4",
+                "--quiet",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert [line for line in err.splitlines() if line.startswith("skipped")] == expected
-    assert "Traceback" not in err and "Warning" not in err
+    assert "Traceback" not in err
+    assert "Warning" not in err
     assert main(["index", "--data", str(image_folder), "--run-dir", str(run), "--quiet"]) == 0
     out, err = capsys.readouterr()
-    assert err.splitlines() == expected and "indexed 12 images" in out
+    assert err.splitlines() == expected
+    assert "indexed 12 images" in out
     assert main(["search", str(image_folder / "img_001.png"), "--run-dir", str(run)]) == 0
     assert capsys.readouterr().out.count("img_0") == 6

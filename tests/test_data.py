@@ -86,7 +86,9 @@ def test_cmyk_jpeg_becomes_rgb(tmp_path: Path):
     path = tmp_path / "cmyk.jpg"
     Image.new("CMYK", (8, 8), (0, 255, 255, 0)).save(path)  # pure red in CMYK
     r, g, b = to_rgb(Image.open(path)).getpixel((4, 4))
-    assert r > 230 and g < 30 and b < 30
+    assert r > 230
+    assert g < 30
+    assert b < 30
 
 
 def test_exif_orientation_is_applied(tmp_path: Path):
@@ -105,7 +107,8 @@ def test_dataset_reads_sorted_returns_pairs_and_paths(image_folder: Path):
     assert len(ds) == 12
     assert [p.name for p in ds.paths] == sorted(p.name for p in image_folder.iterdir())
     x, y = ds[3]
-    assert x.shape == (3, 32, 32) and x.dtype == torch.float32
+    assert x.shape == (3, 32, 32)
+    assert x.dtype == torch.float32
     assert torch.equal(x, y)
     assert ds.path(3).name == "img_003.png"
     expected = torch.from_numpy(np.array(distinct_image(3))).permute(2, 0, 1).float() / 255
@@ -172,7 +175,8 @@ def test_hostile_files_are_skipped_before_decoding_each_with_its_reason(image_fo
         if cache:  # only decoding finds a truncated file; cache=False reads headers alone
             expected["cut.png"] = "truncated"
         assert reasons == expected
-        assert len(caplog.messages) == len(expected) and all(m.startswith("skipped ") for m in caplog.messages)
+        assert len(caplog.messages) == len(expected)
+        assert all(m.startswith("skipped ") for m in caplog.messages)
     with pytest.raises(ImageReadError, match=r"cut\.png: truncated"):
         ds[ds.paths.index(image_folder / "cut.png")]
 
@@ -218,7 +222,8 @@ def test_missing_folder_is_a_clear_error(tmp_path: Path):
 
 def test_split_is_seeded_disjoint_and_complete():
     train, val = split_indices(100, 0.25, seed=1)
-    assert len(val) == 25 and len(train) == 75
+    assert len(val) == 25
+    assert len(train) == 75
     assert sorted(train + val) == list(range(100))
     assert (train, val) == split_indices(100, 0.25, seed=1)
     assert val != split_indices(100, 0.25, seed=2)[1]
@@ -227,7 +232,8 @@ def test_split_is_seeded_disjoint_and_complete():
 def test_train_val_split_of_a_dataset(image_folder: Path):
     ds = FolderDataset(image_folder, 32)
     train, val = train_val_split(ds, 0.25, seed=0)
-    assert len(train) == 9 and len(val) == 3
+    assert len(train) == 9
+    assert len(val) == 3
     assert not set(train.indices) & set(val.indices)
 
 

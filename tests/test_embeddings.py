@@ -43,7 +43,8 @@ def test_row_i_is_file_i(tmp_path: Path):
     _solid_folder(tmp_path / "solid", 10)
     ds = FolderDataset(tmp_path / "solid", 32)
     emb = create_embeddings(MeanColour(), DataLoader(ds, batch_size=3), "cpu")
-    assert emb.shape == (10, 3) and emb.dtype == np.float32
+    assert emb.shape == (10, 3)
+    assert emb.dtype == np.float32
     for i, path in enumerate(ds.paths):
         level = Image.open(path).getpixel((0, 0))[0]
         assert emb[i] == pytest.approx([level / 255] * 3, abs=1e-6), f"row {i} is not {path.name}"
@@ -85,10 +86,11 @@ def test_save_load_round_trip(image_folder: Path, tmp_path: Path):
     index.save(tmp_path / "index.json")
     loaded = EmbeddingIndex.load(tmp_path / "index.json")
     assert np.array_equal(loaded.embeddings, index.embeddings)
-    assert loaded.files == index.files and loaded.meta == {"checkpoint": "none"}
+    assert loaded.files == index.files
+    assert loaded.meta == {"checkpoint": "none"}
 
 
-@pytest.mark.parametrize("change, word", [("add", "added"), ("remove", "removed"), ("replace", "changed")])
+@pytest.mark.parametrize(("change", "word"), [("add", "added"), ("remove", "removed"), ("replace", "changed")])
 def test_stale_index_is_detected(image_folder: Path, tmp_path: Path, change: str, word: str):
     _index(image_folder).save(tmp_path / "index.json")
     if change == "add":
@@ -128,7 +130,7 @@ def test_failed_save_keeps_the_old_index(image_folder: Path, tmp_path: Path, mon
 
     old_npy = sorted(p.name for p in tmp_path.glob("index-*.npy"))
     monkeypatch.setattr(np, "save", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk full"):
         index.save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["images", "index.json", *old_npy])
@@ -141,9 +143,11 @@ def test_saving_again_replaces_the_rows_file_and_loads_memory_mapped(image_folde
     first = sorted(tmp_path.glob("index-*.npy"))
     index.save(tmp_path / "index.json")
     second = sorted(tmp_path.glob("index-*.npy"))
-    assert len(first) == len(second) == 1 and first != second  # the old rows file is gone, not overwritten
+    assert len(first) == len(second) == 1
+    assert first != second
     loaded = EmbeddingIndex.load(tmp_path / "index.json")
-    assert isinstance(loaded.embeddings, np.memmap) and np.array_equal(loaded.embeddings, index.embeddings)
+    assert isinstance(loaded.embeddings, np.memmap)
+    assert np.array_equal(loaded.embeddings, index.embeddings)
 
 
 def test_rows_file_that_does_not_match_the_manifest_is_refused(image_folder: Path, tmp_path: Path):

@@ -111,8 +111,10 @@ def test_the_layer_check_catches_a_planted_import(tmp_path: Path, plant: str):
     else:
         models = copy / "models.py"
         models.write_text("from .checkpoints import save_checkpoint\n" + models.read_text())
-        assert sorted(layer_violations(copy)) == ["import cycle through tutorial_utils.checkpoints",
-                                                  "import cycle through tutorial_utils.models"]
+        assert sorted(layer_violations(copy)) == [
+            "import cycle through tutorial_utils.checkpoints",
+            "import cycle through tutorial_utils.models",
+        ]
 
 
 def test_the_package_re_exports_the_core_and_only_the_core():
@@ -132,8 +134,11 @@ def _public_definitions() -> dict[str, list[str]]:
         if path.name.startswith("_"):
             continue
         for node in ast.parse(path.read_text()).body:
-            found = [node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else [
-                t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+            found = (
+                [node.name]
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+                else [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+            )
             for name in found:
                 if not name.startswith("_") and name != "log":
                     names.setdefault(name, []).append(module_name(path, PACKAGE))
@@ -195,8 +200,9 @@ def test_every_caller_embeds_the_same_vectors_with_one_encoder_pass_per_image(tm
     config = ModelConfig(image_size=32)
     encoder, decoder = build_models(config)
     checkpoint = save_checkpoint(tmp_path / "best.pt", config, encoder, decoder)
-    (tmp_path / "labels.csv").write_text("file,base_file\n" + "".join(f"{p.name},{p.name}\n"
-                                                                      for p in sorted(folder.iterdir())))
+    (tmp_path / "labels.csv").write_text(
+        "file,base_file\n" + "".join(f"{p.name},{p.name}\n" for p in sorted(folder.iterdir()))
+    )
     passes: list[tuple[int, np.ndarray]] = []
 
     def count(module, inputs, output):
@@ -211,8 +217,24 @@ def test_every_caller_embeds_the_same_vectors_with_one_encoder_pass_per_image(tm
     hook = torch.nn.modules.module.register_module_forward_hook(count)
     try:
         index_path = tmp_path / "index.json"
-        cli_index = run(lambda: main(["index", "--data", str(folder), "--checkpoint", str(checkpoint),
-                                      "--out", str(index_path), "--batch-size", "4", "--workers", "0", "--quiet"]))
+        cli_index = run(
+            lambda: main(
+                [
+                    "index",
+                    "--data",
+                    str(folder),
+                    "--checkpoint",
+                    str(checkpoint),
+                    "--out",
+                    str(index_path),
+                    "--batch-size",
+                    "4",
+                    "--workers",
+                    "0",
+                    "--quiet",
+                ]
+            )
+        )
         cli_evaluate = run(lambda: main(["evaluate", "--index", str(index_path), "--queries", str(folder)]))
         assert "R@1 1.000" in capsys.readouterr().out
         dataset = FolderDataset(folder, image_size=32)
@@ -222,11 +244,16 @@ def test_every_caller_embeds_the_same_vectors_with_one_encoder_pass_per_image(tm
     finally:
         hook.remove()
     stored = EmbeddingIndex.load(index_path).embeddings
-    for name, (sizes, rows) in {"index": cli_index, "evaluate": cli_evaluate, "notebook 04": lesson,
-                                "tables": tables}.items():
+    for name, (sizes, rows) in {
+        "index": cli_index,
+        "evaluate": cli_evaluate,
+        "notebook 04": lesson,
+        "tables": tables,
+    }.items():
         assert sum(sizes) == 10, f"{name}: {sizes} images through the encoder, expected each of 10 once"
         np.testing.assert_allclose(rows, stored, atol=1e-6, err_msg=name)
-    assert cli_index[0] == [4, 4, 2] and lesson[0] == [4, 4, 2]  # batches of the size asked for
+    assert cli_index[0] == [4, 4, 2]
+    assert lesson[0] == [4, 4, 2]
 
 
 def _fresh_python(code: str) -> subprocess.CompletedProcess:
@@ -250,10 +277,12 @@ print(type(load_checkpoint({str(ROOT / "data" / "pretrained" / "simclr.pt")!r})[
     run = _fresh_python(code)
     assert run.returncode == 0, run.stderr
     before, error, after, loaded = run.stdout.strip().splitlines()
-    assert before == "['sklearn']" and after == "['faiss', 'faiss-ann', 'sklearn']"
-    assert "a 'selfsup' checkpoint" in error and "import the module that makes them first" in error
+    assert before == "['sklearn']"
+    assert after == "['faiss', 'faiss-ann', 'sklearn']"
+    assert "a 'selfsup' checkpoint" in error
+    assert "import the module that makes them first" in error
     assert loaded == "SelfSupervisedEmbedder"
     from tutorial_utils.search import make_backend
 
-    with pytest.raises(ValueError, match="the faiss backends come with: import tutorial_utils.scale"):
+    with pytest.raises(ValueError, match=r"the faiss backends come with: import tutorial_utils\.scale"):
         make_backend("faiss-hnsw", np.zeros((2, 2), dtype=np.float32), "cosine")

@@ -39,13 +39,17 @@ def test_within_tolerance_passes_where_a_string_comparison_fails():
 
 def test_outside_tolerance_fails_and_says_which_number():
     why = compare_text("train MSE 0.1233  val MSE 0.0854", "train MSE 0.1233  val MSE 0.0954", TIGHT)
-    assert why is not None and "number 2" in why and "0.0854" in why and "0.0954" in why
+    assert why is not None
+    assert "number 2" in why
+    assert "0.0854" in why
+    assert "0.0954" in why
 
 
 def test_words_must_match_exactly_but_whitespace_runs_may_differ():
     assert compare_text("a  0.50   b", "a 0.50 b", TIGHT) is None  # table columns may shift by a width
     why = compare_text("nearest: st. martin flag 0.50", "nearest: italy flag 0.50", TIGHT)
-    assert why is not None and "words differ" in why
+    assert why is not None
+    assert "words differ" in why
 
 
 def test_integers_must_be_equal_and_the_count_of_numbers_must_match():
@@ -66,21 +70,30 @@ def test_cell_tolerance_reads_tags_and_rejects_unknown_ones():
 
 
 def test_reconcile_replaces_only_texts_within_tolerance_and_leaves_its_input_alone():
-    stored = [{"output_type": "stream", "name": "stdout", "text": "MSE 0.0239\n"},
-              {"output_type": "execute_result", "data": {"text/plain": "0.50", "image/png": "AAA"}}]
-    new = [{"output_type": "stream", "name": "stdout", "text": "MSE 0.0240\n"},
-           {"output_type": "execute_result", "data": {"text/plain": "0.90", "image/png": "BBB"}}]
+    stored = [
+        {"output_type": "stream", "name": "stdout", "text": "MSE 0.0239\n"},
+        {"output_type": "execute_result", "data": {"text/plain": "0.50", "image/png": "AAA"}},
+    ]
+    new = [
+        {"output_type": "stream", "name": "stdout", "text": "MSE 0.0240\n"},
+        {"output_type": "execute_result", "data": {"text/plain": "0.90", "image/png": "BBB"}},
+    ]
     out, reasons = reconcile_outputs(new, stored, TIGHT)
-    assert out[0]["text"] == "MSE 0.0239\n" and new[0]["text"] == "MSE 0.0240\n"
-    assert out[1]["data"]["text/plain"] == "0.90" and len(reasons) == 1 and "0.50" in reasons[0]
+    assert out[0]["text"] == "MSE 0.0239\n"
+    assert new[0]["text"] == "MSE 0.0240\n"
+    assert out[1]["data"]["text/plain"] == "0.90"
+    assert len(reasons) == 1
+    assert "0.50" in reasons[0]
 
 
 def _notebook(tmp_path: Path) -> Path:
     """Three cells that print 0.1001 where 0.1000 is stored: tagged, untagged, and tagged but far off."""
     cells = []
-    for source, tags, stored in [("print('MSE 0.1001')", ["tolerance-loss"], "MSE 0.1000\n"),
-                                 ("print('MSE 0.1001')", [], "MSE 0.1000\n"),
-                                 ("print('MSE 0.2000')", ["tolerance-loss"], "MSE 0.1000\n")]:
+    for source, tags, stored in [
+        ("print('MSE 0.1001')", ["tolerance-loss"], "MSE 0.1000\n"),
+        ("print('MSE 0.1001')", [], "MSE 0.1000\n"),
+        ("print('MSE 0.2000')", ["tolerance-loss"], "MSE 0.1000\n"),
+    ]:
         cell = nbformat.v4.new_code_cell(source, metadata={"tags": tags}, execution_count=1)
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=stored)]
         cells.append(cell)
@@ -91,16 +104,38 @@ def _notebook(tmp_path: Path) -> Path:
 
 def test_installed_in_nbval_a_tagged_cell_passes_and_the_others_fail(tmp_path):
     path = _notebook(tmp_path)
-    run = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
-                          "-p", "tests.nbval_tolerance", "-p", "no:cacheprovider", "-rA",
-                          "--rootdir", str(tmp_path), "-c", "/dev/null", str(path)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval",
+            "--nbval-current-env",
+            "-p",
+            "tests.nbval_tolerance",
+            "-p",
+            "no:cacheprovider",
+            "-rA",
+            "--rootdir",
+            str(tmp_path),
+            "-c",
+            "/dev/null",
+            str(path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     out = run.stdout
     assert "::Cell 0" in out.split("PASSED", 1)[1].splitlines()[0], out[-3000:]
     failed = [line for line in out.splitlines() if line.startswith("FAILED")]
-    assert len(failed) == 2 and "::Cell 1" in failed[0] and "::Cell 2" in failed[1], out[-3000:]
-    assert "outside the cell's tolerance" in out and "0.1000 stored, 0.2000 now" in out
+    assert len(failed) == 2, out[-3000:]
+    assert "::Cell 1" in failed[0], out[-3000:]
+    assert "::Cell 2" in failed[1], out[-3000:]
+    assert "outside the cell's tolerance" in out
+    assert "0.1000 stored, 0.2000 now" in out
 
 
 def test_tolerance_fraction_is_the_share_of_the_allowed_difference_used():

@@ -9,7 +9,8 @@ from tutorial_utils.notebook import format_table, show_source
 def test_show_source_is_the_real_source():
     md = show_source(FolderDataset)
     assert md.data.startswith("`tutorial_utils.data.FolderDataset`\n```python\nclass FolderDataset(Dataset):")
-    assert "def __getitem__" in md.data and md.data.endswith("```")
+    assert "def __getitem__" in md.data
+    assert md.data.endswith("```")
 
 
 def test_format_table_aligns_and_formats_numbers():
@@ -36,7 +37,8 @@ def test_a_concept_check_shows_its_questions_after_keeping_the_pages_mathjax(tmp
     answers = [{"answer": "a", "correct": True, "feedback": "yes"}, {"answer": "b", "correct": False, "feedback": "no"}]
     quiz.write_text(json.dumps([{"question": "Why?", "type": "multiple_choice", "answers": answers}]))
     concept_check(quiz)
-    assert "MathJax.typeset" in shown[0].data and shown[1] == ("quiz", str(quiz))
+    assert "MathJax.typeset" in shown[0].data
+    assert shown[1] == ("quiz", str(quiz))
     quiz.write_text(json.dumps([{"question": "Is $x^2$ even?", "type": "multiple_choice", "answers": answers}]))
-    with pytest.raises(ValueError, match="q.json: a question holds math"):
+    with pytest.raises(ValueError, match=r"q\.json: a question holds math"):
         concept_check(quiz)

@@ -79,8 +79,9 @@ def rebindings(cells: list[dict]) -> list[str]:
                 kind = _kind(node.value)
                 first = kinds.setdefault(target.id, (cell["id"], kind))
                 if first[0] != cell["id"] and first[1] != kind:
-                    found.append(f"cell {cell['id']} binds `{target.id}` to {kind}; cell {first[0]} bound it to "
-                                 f"{first[1]}")
+                    found.append(
+                        f"cell {cell['id']} binds `{target.id}` to {kind}; cell {first[0]} bound it to {first[1]}"
+                    )
     return found
 
 
@@ -90,13 +91,17 @@ def test_no_cell_rebinds_a_name_to_another_kind_of_value(path):
 
 
 def test_the_rebinding_check_finds_a_checkpoint_that_becomes_a_score_row():
-    cells = [{"cell_type": "code", "id": "a", "source": ["shipped = load_checkpoint(PATH)\n", "x = shipped['meta']"]},
-             {"cell_type": "markdown", "id": "b", "source": ["text"]},
-             {"cell_type": "code", "id": "c", "source": ["shipped = (score['x'], score['y'])\n"]},
-             {"cell_type": "code", "id": "d", "source": ["rows = []\n", "cols = ['a'] + extra\n"]},
-             {"cell_type": "code", "id": "e", "source": ["rows = [1, 2]\n", "cols = ['b']\n", "rows = {}\n"]}]
-    assert rebindings(cells) == ["cell c binds `shipped` to tuple; cell a bound it to load_checkpoint(...)",
-                                 "cell e binds `rows` to dict; cell d bound it to list"]
+    cells = [
+        {"cell_type": "code", "id": "a", "source": ["shipped = load_checkpoint(PATH)\n", "x = shipped['meta']"]},
+        {"cell_type": "markdown", "id": "b", "source": ["text"]},
+        {"cell_type": "code", "id": "c", "source": ["shipped = (score['x'], score['y'])\n"]},
+        {"cell_type": "code", "id": "d", "source": ["rows = []\n", "cols = ['a'] + extra\n"]},
+        {"cell_type": "code", "id": "e", "source": ["rows = [1, 2]\n", "cols = ['b']\n", "rows = {}\n"]},
+    ]
+    assert rebindings(cells) == [
+        "cell c binds `shipped` to tuple; cell a bound it to load_checkpoint(...)",
+        "cell e binds `rows` to dict; cell d bound it to list",
+    ]
 
 
 # -- one text for each exercise ----------------------------------------------------------------------------------
@@ -111,7 +116,7 @@ def lesson_exercises(path: Path) -> dict[int, str]:
     text = "\n".join(_source(c) for c in _cells(path) if c["cell_type"] == "markdown")
     block = text.split("## Exercises", 1)[1].split("\nWorked solutions", 1)[0]
     items = re.split(r"^(\d+)\. ", block, flags=re.M)[1:]
-    return {int(n): _words(body) for n, body in zip(items[::2], items[1::2])}
+    return {int(n): _words(body) for n, body in zip(items[::2], items[1::2], strict=True)}
 
 
 def graded_exercises(path: Path) -> dict[int, str]:
@@ -121,7 +126,7 @@ def graded_exercises(path: Path) -> dict[int, str]:
         source = _source(cell)
         match = re.match(r"\*\*Exercise (\d+)\.\*\* ", source)
         if cell["cell_type"] == "markdown" and match:
-            found[int(match.group(1))] = _words(source[match.end():].split("\n*Graded:*", 1)[0])
+            found[int(match.group(1))] = _words(source[match.end() :].split("\n*Graded:*", 1)[0])
     return found
 
 
@@ -148,7 +153,8 @@ def test_every_lesson_ends_with_a_concept_check(lesson):
     questions = json.loads((ROOT / "notebooks" / "quizzes" / f"{lesson.stem}.json").read_text())
     assert 3 <= len(questions) <= 5
     for q in questions:
-        assert q["type"] == "multiple_choice" and q["question"].strip(), q
+        assert q["type"] == "multiple_choice", q
+        assert q["question"].strip(), q
         assert sum(a["correct"] for a in q["answers"]) == 1, f"one right answer: {q['question']}"
         assert len(q["answers"]) >= 3, q["question"]
         assert all(a.get("feedback", "").strip() for a in q["answers"]), f"feedback on every answer: {q['question']}"

@@ -37,7 +37,8 @@ def test_ensure_index_builds_reuses_and_rebuilds(image_folder: Path, tmp_path: P
     settings = TrainSettings(epochs=1, batch_size=4)
     train_folder(image_folder, run, CONFIG, settings, verbose=False)
     first = ensure_index(run, run / "best.pt", image_folder)
-    assert len(first.files) == 12 and (run / "index.json").is_file()
+    assert len(first.files) == 12
+    assert (run / "index.json").is_file()
     stamp = (run / "index.json").stat().st_mtime_ns
     ensure_index(run, run / "best.pt", image_folder)
     assert (run / "index.json").stat().st_mtime_ns == stamp  # fresh index reused
@@ -46,13 +47,15 @@ def test_ensure_index_builds_reuses_and_rebuilds(image_folder: Path, tmp_path: P
     assert len(rebuilt.files) == 13  # stale index rebuilt
     assert EmbeddingIndex.load(run / "index.json").files == rebuilt.files
     avg = ensure_index(run, run / "best.pt", image_folder, pooling="avg")
-    assert avg.meta["pooling"] == "avg" and avg.embeddings.shape == (13, 256)  # another pooling: rebuilt
+    assert avg.meta["pooling"] == "avg"
+    assert avg.embeddings.shape == (13, 256)
 
 
 def test_ensure_index_rebuilds_for_another_checkpoint(image_folder: Path, tmp_path: Path):
     for name, seed in (("a", 0), ("b", 1)):
-        train_folder(image_folder, tmp_path / name, CONFIG, TrainSettings(epochs=1, batch_size=4, seed=seed),
-                     verbose=False)
+        train_folder(
+            image_folder, tmp_path / name, CONFIG, TrainSettings(epochs=1, batch_size=4, seed=seed), verbose=False
+        )
     run = tmp_path / "run"
     a = ensure_index(run, tmp_path / "a" / "best.pt", image_folder)
     b = ensure_index(run, tmp_path / "b" / "best.pt", image_folder)
@@ -67,11 +70,14 @@ def test_the_reference_checkpoint_is_notebook_03s_recipe():
 
     from tutorial_utils.checkpoints import load_checkpoint
 
-    encoder, decoder, config, state = load_checkpoint(REFERENCE_CHECKPOINT)
-    assert decoder is not None and config == ModelConfig(image_size=64)
+    _encoder, decoder, config, state = load_checkpoint(REFERENCE_CHECKPOINT)
+    assert decoder is not None
+    assert config == ModelConfig(image_size=64)
     record = json.loads(REFERENCE_CHECKPOINT.with_suffix(".json").read_text())
-    assert record["settings"] == asdict(TrainSettings()) and record["config"] == config.to_dict()
-    assert state["meta"] == record and "optimizer" not in state  # weights and their record, nothing to resume
+    assert record["settings"] == asdict(TrainSettings())
+    assert record["config"] == config.to_dict()
+    assert state["meta"] == record
+    assert "optimizer" not in state
     history = state["history"]
     assert len(history["val_loss"]) == TrainSettings().epochs
     assert state["val_loss"] == history["best_val_loss"] == min(history["val_loss"]) == record["best_val_loss"]

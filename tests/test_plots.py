@@ -52,7 +52,8 @@ def test_neighbours_titles_carry_rank_and_distance(image_folder: Path, tmp_path:
 def test_embedding_map_is_seeded_and_drawn(image_folder: Path):
     emb = np.random.default_rng(0).standard_normal((12, 20)).astype(np.float32)
     a, b = map_2d(emb, seed=0), map_2d(emb, seed=0)
-    assert a.shape == (12, 2) and np.array_equal(a, b)
+    assert a.shape == (12, 2)
+    assert np.array_equal(a, b)
     paths = sorted(image_folder.glob("*.png"))
     fig = plot_embedding_map(a, ["x"] * 6 + ["y"] * 6, paths, thumb_every=4)
     assert fig.axes[0].get_legend_handles_labels()[1] == ["x", "y"]
@@ -61,7 +62,11 @@ def test_embedding_map_is_seeded_and_drawn(image_folder: Path):
 def test_plot_recall_curve_draws_one_point_per_setting():
     from tutorial_utils.plots import plot_recall_curve
 
-    fig = plot_recall_curve([{"nprobe": 1, "seconds": 0.01, "recall": 0.7},
-                             {"nprobe": 8, "seconds": 0.03, "recall": 0.97}], exact_seconds=0.5, title="t")
+    fig = plot_recall_curve(
+        [{"nprobe": 1, "seconds": 0.01, "recall": 0.7}, {"nprobe": 8, "seconds": 0.03, "recall": 0.97}],
+        exact_seconds=0.5,
+        title="t",
+    )
     (ax,) = fig.axes
-    assert list(ax.lines[0].get_ydata()) == [0.7, 0.97] and ax.get_title() == "t"
+    assert list(ax.lines[0].get_ydata()) == [0.7, 0.97]
+    assert ax.get_title() == "t"

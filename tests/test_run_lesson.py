@@ -23,12 +23,14 @@ def _notebook(tmp_path: Path, source: str) -> Path:
 
 def test_a_good_notebook_runs_and_the_kernel_chatter_goes_to_the_log(tmp_path, capfd):
     nb, seconds = _run_lesson().execute(_notebook(tmp_path, "print(6 * 7)"), tmp_path / "demo.kernel.log")
-    assert nb.cells[0].outputs[0]["text"] == "42\n" and seconds > 0
+    assert nb.cells[0].outputs[0]["text"] == "42\n"
+    assert seconds > 0
     captured = capfd.readouterr()  # file-descriptor level: what the kernel process itself would print
     terminal = captured.out + captured.err
     log = (tmp_path / "demo.kernel.log").read_text()
     # ipykernel's start-up chatter (a TCP warning, a debugger warning: it depends on the version) is in the log only
-    assert "Kernel is running over TCP" not in terminal and "Debugger warning" not in terminal
+    assert "Kernel is running over TCP" not in terminal
+    assert "Debugger warning" not in terminal
     assert all(line not in terminal for line in log.splitlines() if line.strip())
 
 

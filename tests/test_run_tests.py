@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from .conftest import load_script
 
@@ -13,11 +14,14 @@ def test_the_groups_cover_every_notebook_once_and_keep_the_lesson_order():
     script = load_script("run_tests")
     groups = script.groups()
     notebooks = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb"))
-    tests = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("test_*.py")
-                   if "browser" not in p.parts)
+    tests = sorted(
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("test_*.py") if "browser" not in p.parts
+    )
     together = [p for paths in groups.values() for p in paths]
-    assert len(groups) == script.GROUPS and all(groups.values())
-    assert sorted(together) == sorted(tests + notebooks) and len(together) == len(set(together))
+    assert len(groups) == script.GROUPS
+    assert all(groups.values())
+    assert sorted(together) == sorted(tests + notebooks)
+    assert len(together) == len(set(together))
     assert not any("browser" in p for p in together)  # `make test-browser`
     order = [*tests, *(p for p in notebooks if "solutions/" not in p), *(p for p in notebooks if "solutions/" in p)]
     assert all(paths == sorted(paths, key=order.index) for paths in groups.values())
@@ -29,13 +33,19 @@ def test_the_groups_cover_every_notebook_once_and_keep_the_lesson_order():
 class _FakeProcess:
     """Finishes after a few polls; records what it was started with."""
 
-    started: list[dict] = []
+    started: ClassVar[list[dict]] = []
 
     def __init__(self, cmd, cwd, env, stdout, stderr):
         stdout.write("1 passed in 0.01s\n")
         self.polls, self.returncode = 0, None
-        _FakeProcess.started.append({"cmd": cmd, "run_dir": env["TUTORIAL_RUN_DIR"],
-                                     "threads": env["OMP_NUM_THREADS"], "finished_before": self._finished()})
+        _FakeProcess.started.append(
+            {
+                "cmd": cmd,
+                "run_dir": env["TUTORIAL_RUN_DIR"],
+                "threads": env["OMP_NUM_THREADS"],
+                "finished_before": self._finished(),
+            }
+        )
 
     @staticmethod
     def _finished() -> int:
@@ -67,7 +77,8 @@ def test_every_group_starts_at_once_in_its_own_run_folder(tmp_path: Path, monkey
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert script.main([]) == 0
     started = _FakeProcess.started
-    assert len(started) == script.GROUPS and all(s["finished_before"] == 0 for s in started)
+    assert len(started) == script.GROUPS
+    assert all(s["finished_before"] == 0 for s in started)
     assert sorted(s["run_dir"] for s in started) == sorted(str(tmp_path / name) for name in script.groups())
     assert {s["threads"] for s in started} == {"1"}
     assert "all tests: passed" in capsys.readouterr().out

@@ -24,7 +24,8 @@ def title_and_desc(path: Path) -> tuple[str, str]:
     root = ET.parse(path).getroot()
     assert root.tag == f"{SVG}svg", f"{path.name}: the root element is {root.tag}, not <svg>"
     title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
-    assert title is not None and desc is not None, f"{path.name}: no <title> or <desc> inside <svg>"
+    assert title is not None, f"{path.name}: no <title> or <desc> inside <svg>"
+    assert desc is not None, f"{path.name}: no <title> or <desc> inside <svg>"
     return (title.text or "").strip(), (desc.text or "").strip()
 
 
@@ -39,8 +40,13 @@ def test_schematic_is_small_accessible_svg(name: str):
 
 
 def test_script_draws_the_committed_set(tmp_path: Path):
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "draw_schematics.py"), "--out", str(tmp_path)],
-                   check=True, cwd=ROOT, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "draw_schematics.py"), "--out", str(tmp_path)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     drawn = sorted(p.name for p in tmp_path.glob("*.svg"))
     assert drawn == sorted(p.name for p in FIGURES.glob("*.svg")) == NAMES
     for name in NAMES:

@@ -36,7 +36,8 @@ def test_an_indexed_image_finds_itself_first_at_distance_zero(searcher: Similari
 
 def test_exclude_self_leaves_the_query_out(searcher: SimilarityIndex, image_folder: Path):
     (result,) = searcher.search(image_folder / "img_003.png", k=4)
-    assert 3 not in result.indices and len(result.indices) == 4
+    assert 3 not in result.indices
+    assert len(result.indices) == 4
     (by_row,) = searcher.search_indexed(3, k=4)
     assert by_row.indices == result.indices
 
@@ -48,9 +49,11 @@ def test_queries_of_other_sizes_and_modes(searcher: SimilarityIndex, image_folde
     grey_path = tmp_path / "grey.jpg"
     original.convert("L").save(grey_path)
     results = searcher.search([big, rgba, grey_path, torch.rand(3, 40, 72)], k=2)
-    assert len(results) == 4 and all(len(r.paths) == 2 for r in results)
+    assert len(results) == 4
+    assert all(len(r.paths) == 2 for r in results)
     assert results[0].indices[0] == 5  # an enlarged copy still finds its original
-    assert results[1].indices[0] == 5 and results[1].distances[0] == pytest.approx(0, abs=1e-5)
+    assert results[1].indices[0] == 5
+    assert results[1].distances[0] == pytest.approx(0, abs=1e-5)
 
 
 def test_many_queries_at_once_match_one_at_a_time(searcher: SimilarityIndex, image_folder: Path):
@@ -84,7 +87,8 @@ def test_euclidean_metric(image_folder: Path):
     euc = SimilarityIndex(index, metric="euclidean").search_vectors(np.array([1, 0.9]), k=2)[0]
     assert cos.indices[:2] == [1, 0] or cos.indices[:2] == [0, 1]
     assert cos.distances[0] == pytest.approx(1 - 10 / np.hypot(10, 0.1), abs=1e-6)
-    assert euc.indices[0] == 0 and euc.distances[0] == pytest.approx(0.9, abs=1e-6)
+    assert euc.indices[0] == 0
+    assert euc.distances[0] == pytest.approx(0.9, abs=1e-6)
 
 
 def test_search_without_embedder_is_a_clear_error(image_folder: Path):

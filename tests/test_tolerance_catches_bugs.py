@@ -32,8 +32,11 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 def stored_cell(notebook: str, marker: str) -> tuple[str, object]:
     """(stored stdout, tolerance) of the one code cell of ``notebook`` whose source contains ``marker``."""
-    cells = [c for c in nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
-             if c.cell_type == "code" and marker in c.source]
+    cells = [
+        c
+        for c in nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
+        if c.cell_type == "code" and marker in c.source
+    ]
     assert len(cells) == 1, f"{notebook}: {len(cells)} cells contain {marker!r}"
     text = "".join(o.get("text", "") for o in cells[0].outputs if o.output_type == "stream")
     return text, cell_tolerance(list(cells[0].metadata.get("tags", [])))
@@ -45,14 +48,22 @@ class _Stop(Exception):
 
 def first_epochs_log(epochs_shown: int, dataset: FolderDataset, tmp_path: Path) -> str:
     """The log that notebook 03's training cell prints, cut after ``epochs_shown`` epochs."""
+
     def stop(epoch, *_):
         if epoch == epochs_shown:
             raise _Stop
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.suppress(_Stop):
-        train_folder(DEFAULT_DATA, tmp_path, ModelConfig(image_size=64), TrainSettings(), device="cpu",
-                     dataset=dataset, callbacks=[stop])
+        train_folder(
+            DEFAULT_DATA,
+            tmp_path,
+            ModelConfig(image_size=64),
+            TrainSettings(),
+            device="cpu",
+            dataset=dataset,
+            callbacks=[stop],
+        )
     return out.getvalue()
 
 
@@ -96,7 +107,8 @@ def test_last_batch_loss_bug_fails_the_training_cell(lesson_dataset, tmp_path, m
     monkeypatch.setattr(training, "val_step", last_batch_val_step)
     buggy = first_epochs_log(shown, lesson_dataset, tmp_path / "buggy")
     why = compare_text(stored_head, buggy, tol)
-    assert why is not None and "now" in why, f"the last-batch loss passed the tolerance:\n{stored_head}\n{buggy}"
+    assert why is not None, f"the last-batch loss passed the tolerance:\n{stored_head}\n{buggy}"
+    assert "now" in why, f"the last-batch loss passed the tolerance:\n{stored_head}\n{buggy}"
 
 
 def test_placeholder_row_bug_fails_the_score_table(lesson_dataset):
@@ -106,15 +118,25 @@ def test_placeholder_row_bug_fails_the_score_table(lesson_dataset):
     files = lesson_dataset.relative_paths
     labels = {level: read_labels(DEFAULT_LABELS, files, column=level) for level in ("category", "subcategory")}
     query_set = FolderDataset(DEFAULT_QUERIES, image_size=64)
-    targets = [files.index(f) for f in read_labels(DEFAULT_QUERIES.parent / "labels.csv", query_set.relative_paths,
-                                                   column="base_file")]
+    targets = [
+        files.index(f)
+        for f in read_labels(DEFAULT_QUERIES.parent / "labels.csv", query_set.relative_paths, column="base_file")
+    ]
     torch.manual_seed(0)
     images, query_images = stack_images(lesson_dataset), stack_images(query_set)
     collection, queries = encoder_embeddings(ConvEncoder().eval(), images, query_images)
     placeholder = np.random.default_rng(0).standard_normal((1, collection.shape[1])).astype(np.float32)
     shifted = np.concatenate([placeholder, collection])[: len(collection)]  # the original: row i holds image i - 1
-    columns = ["embedding", "dims", "category P@10", "category mAP@10", "subcategory P@10", "subcategory mAP@10",
-               "R@1", "R@5"]
+    columns = [
+        "embedding",
+        "dims",
+        "category P@10",
+        "category mAP@10",
+        "subcategory P@10",
+        "subcategory mAP@10",
+        "R@1",
+        "R@5",
+    ]
 
     def line(embeddings: np.ndarray) -> str:
         rows = score_table({"untrained encoder": (embeddings, queries)}, labels, targets)

@@ -78,8 +78,10 @@ def load_checkpoint(
     state = read_checkpoint(path)
     kind = state.get("kind")
     if kind is not None and kind not in _KIND_LOADERS:
-        raise ValueError(f"{path}: a {kind!r} checkpoint, and no loader is registered for that kind "
-                         f"(import the module that makes them first, e.g. tutorial_utils.{kind})")
+        raise ValueError(
+            f"{path}: a {kind!r} checkpoint, and no loader is registered for that kind "
+            f"(import the module that makes them first, e.g. tutorial_utils.{kind})"
+        )
     cfg = state["config"]
     config = ModelConfig(image_size=cfg["image_size"], channels=tuple(cfg["channels"]), output=cfg["output"])
     if expect is not None and expect != config:

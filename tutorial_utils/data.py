@@ -22,9 +22,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from torch.utils.data import Dataset, Subset
 
-IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
-)
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
 BACKGROUND = (255, 255, 255)
 ImageLike = str | os.PathLike | Image.Image
 ORIENTATION = 0x0112  # the EXIF tag that says how the camera was turned
@@ -62,7 +60,7 @@ def to_rgb(img: Image.Image, background: tuple[int, int, int] = BACKGROUND) -> I
     has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
     if has_alpha:
         rgba = img.convert("RGBA")
-        canvas = Image.new("RGBA", rgba.size, background + (255,))
+        canvas = Image.new("RGBA", rgba.size, (*background, 255))
         return Image.alpha_composite(canvas, rgba).convert("RGB")
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         img = _to_8bit(img)
@@ -198,7 +196,8 @@ def list_image_files(root: str | os.PathLike) -> list[Path]:
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such folder")
     files = [
-        p for p in root.rglob("*")
+        p
+        for p in root.rglob("*")
         if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
     ]
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
@@ -235,9 +234,15 @@ class FolderDataset(Dataset):
     image once, here, and keeps its bytes in memory; ``cache=False`` decodes in ``__getitem__``.
     """
 
-    def __init__(self, root: str | os.PathLike, image_size: int = 64,
-                 transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                 strict: bool = False, cache: bool = True, max_pixels: int = MAX_PIXELS) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        image_size: int = 64,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        strict: bool = False,
+        cache: bool = True,
+        max_pixels: int = MAX_PIXELS,
+    ) -> None:
         self.root, self.image_size = Path(root), int(image_size)
         self.transform, self.max_pixels = transform, max_pixels
         candidates = list_image_files(self.root)

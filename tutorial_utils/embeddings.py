@@ -65,8 +65,9 @@ def module_device(module: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def embed_images(encoder: nn.Module, images: torch.Tensor, pooling: str = "flatten", batch_size: int = 64
-                 ) -> np.ndarray:
+def embed_images(
+    encoder: nn.Module, images: torch.Tensor, pooling: str = "flatten", batch_size: int = 64
+) -> np.ndarray:
     """Rows of an in-memory (N, 3, S, S) stack of images, ``batch_size`` images per pass; row i = image i."""
     batches = [embed_batch(encoder, images[i : i + batch_size], pooling) for i in range(0, len(images), batch_size)]
     return np.concatenate(batches) if batches else np.empty((0, 0), dtype=np.float32)
@@ -100,8 +101,14 @@ def create_embeddings(
 class Embedder:
     """Turns any query (path, PIL image, tensor, or a list of them) into embedding rows."""
 
-    def __init__(self, encoder: nn.Module, image_size: int, pooling: str = "flatten",
-                 device: torch.device | str | None = None, batch_size: int = 256) -> None:
+    def __init__(
+        self,
+        encoder: nn.Module,
+        image_size: int,
+        pooling: str = "flatten",
+        device: torch.device | str | None = None,
+        batch_size: int = 256,
+    ) -> None:
         self.device = torch.device(device) if device is not None else module_device(encoder)
         self.encoder = encoder.to(self.device)
         self.image_size, self.pooling, self.batch_size = image_size, pooling, batch_size
@@ -184,8 +191,14 @@ class EmbeddingIndex:
     def build(cls, embeddings: np.ndarray, root: str | os.PathLike, files: list[str], **meta: Any) -> EmbeddingIndex:
         """Pair embeddings with file names (relative to ``root``) and record each file's digest."""
         root = Path(root)
-        return cls(np.asarray(embeddings, dtype=np.float32), list(files), root,
-                   [file_digest(root / f) for f in files], dict(meta), [_stat(root / f) for f in files])
+        return cls(
+            np.asarray(embeddings, dtype=np.float32),
+            list(files),
+            root,
+            [file_digest(root / f) for f in files],
+            dict(meta),
+            [_stat(root / f) for f in files],
+        )
 
     @classmethod
     def from_vectors(cls, vectors: np.ndarray, root: str | os.PathLike = ".") -> EmbeddingIndex:
@@ -200,9 +213,16 @@ class EmbeddingIndex:
 
     def manifest(self, embeddings_name: str) -> dict[str, Any]:
         """The JSON record that describes this index and names its embeddings file."""
-        return {"format": INDEX_FORMAT, "embeddings": embeddings_name, "shape": list(self.embeddings.shape),
-                "root": str(self.root), "files": self.files, "digests": self.digests,
-                "stats": [list(st) for st in self.stats] if self.stats else None, "meta": self.meta}
+        return {
+            "format": INDEX_FORMAT,
+            "embeddings": embeddings_name,
+            "shape": list(self.embeddings.shape),
+            "root": str(self.root),
+            "files": self.files,
+            "digests": self.digests,
+            "stats": [list(st) for st in self.stats] if self.stats else None,
+            "meta": self.meta,
+        }
 
     def save(self, path: str | os.PathLike, rows_file: str | os.PathLike | None = None) -> Path:
         """Write the rows to a new ``.npy``, then switch the manifest ``path`` to it atomically.
@@ -230,16 +250,19 @@ class EmbeddingIndex:
             raise
 
     @classmethod
-    def load(cls, path: str | os.PathLike, root: str | os.PathLike | None = None, check: bool = True,
-             mmap: bool = True) -> EmbeddingIndex:
+    def load(
+        cls, path: str | os.PathLike, root: str | os.PathLike | None = None, check: bool = True, mmap: bool = True
+    ) -> EmbeddingIndex:
         """Read an index (rows memory-mapped unless ``mmap=False``); with ``check``, raise
         :class:`StaleIndexError` when the folder changed since it was built."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such index; build it first (python -m tutorial_utils index)")
         if path.suffix == ".npz":
-            raise ValueError(f"{path}: an index in the old single-file format; rebuild it "
-                             "(python -m tutorial_utils index), which writes index.json")
+            raise ValueError(
+                f"{path}: an index in the old single-file format; rebuild it "
+                "(python -m tutorial_utils index), which writes index.json"
+            )
         try:
             manifest = json.loads(path.read_text())
             if manifest.get("format") != INDEX_FORMAT:
@@ -249,11 +272,19 @@ class EmbeddingIndex:
         except Exception as err:
             raise ValueError(f"{path}: not a readable index ({err})") from err
         if list(embeddings.shape) != manifest["shape"] or embeddings.dtype != np.float32:
-            raise ValueError(f"{path}: {npy.name} holds {embeddings.shape} {embeddings.dtype}, "
-                             f"the manifest says {tuple(manifest['shape'])} float32; rebuild the index")
+            raise ValueError(
+                f"{path}: {npy.name} holds {embeddings.shape} {embeddings.dtype}, "
+                f"the manifest says {tuple(manifest['shape'])} float32; rebuild the index"
+            )
         stats = manifest.get("stats")
-        index = cls(embeddings, manifest["files"], Path(root) if root else Path(manifest["root"]),
-                    manifest["digests"], manifest.get("meta", {}), [tuple(x) for x in stats] if stats else None)
+        index = cls(
+            embeddings,
+            manifest["files"],
+            Path(root) if root else Path(manifest["root"]),
+            manifest["digests"],
+            manifest.get("meta", {}),
+            [tuple(x) for x in stats] if stats else None,
+        )
         if check:
             index.check(source=path)
         return index
@@ -271,8 +302,11 @@ class EmbeddingIndex:
         skipped = set(self.meta.get("skipped", []))  # unreadable files left out on purpose at build time
         added, removed = sorted(present - indexed - skipped), sorted(indexed - present)
         stats = self.stats or [None] * len(self.files)
-        changed = [f for f, d, st in zip(self.files, self.digests, stats)
-                   if f in present and _stat(self.root / f) != st and file_digest(self.root / f) != d]
+        changed = [
+            f
+            for f, d, st in zip(self.files, self.digests, stats, strict=True)
+            if f in present and _stat(self.root / f) != st and file_digest(self.root / f) != d
+        ]
         problems = [
             f"{len(names)} file(s) {what} (e.g. {names[0]})"
             for names, what in ((added, "added"), (removed, "removed"), (changed, "changed"))
@@ -285,8 +319,9 @@ class EmbeddingIndex:
             )
 
 
-def map_2d(embeddings: np.ndarray, seed: int = 0, pca_dims: int = 50, perplexity: float = 30.0,
-           iterations: int = 500) -> np.ndarray:
+def map_2d(
+    embeddings: np.ndarray, seed: int = 0, pca_dims: int = 50, perplexity: float = 30.0, iterations: int = 500
+) -> np.ndarray:
     """(N, 2) coordinates for a picture of the embedding space: PCA to ``pca_dims``, then t-SNE.
 
     PCA first removes noise and makes t-SNE much faster; both are seeded so the map repeats. 500 t-SNE
@@ -300,6 +335,11 @@ def map_2d(embeddings: np.ndarray, seed: int = 0, pca_dims: int = 50, perplexity
     n_components = min(pca_dims, *embeddings.shape)
     reduced = PCA(n_components=n_components, random_state=seed).fit_transform(embeddings)
     steps = "max_iter" if "max_iter" in inspect.signature(TSNE).parameters else "n_iter"  # renamed in 1.5
-    tsne = TSNE(n_components=2, perplexity=min(perplexity, (len(embeddings) - 1) / 3), init="pca",
-                random_state=seed, **{steps: iterations})
+    tsne = TSNE(
+        n_components=2,
+        perplexity=min(perplexity, (len(embeddings) - 1) / 3),
+        init="pca",
+        random_state=seed,
+        **{steps: iterations},
+    )
     return tsne.fit_transform(reduced).astype(np.float32)

@@ -8,6 +8,7 @@ Decoder: 5 transposed convolutions (kernel 2, stride 2) that double the side bac
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -94,9 +95,9 @@ class ConvDecoder(nn.Module):
         super().__init__()
         if output not in OUTPUT_ACTIVATIONS:
             raise ValueError(f"output must be one of {OUTPUT_ACTIVATIONS}, got {output!r}")
-        widths = list(reversed(channels)) + [3]  # 256 -> 128 -> 64 -> 32 -> 16 -> 3
+        widths = [*reversed(channels), 3]  # 256 -> 128 -> 64 -> 32 -> 16 -> 3
         layers: list[nn.Module] = []
-        for i, (c_in, c_out) in enumerate(zip(widths[:-1], widths[1:])):
+        for i, (c_in, c_out) in enumerate(itertools.pairwise(widths)):
             layers.append(nn.ConvTranspose2d(c_in, c_out, kernel_size=2, stride=2))
             last = i == len(widths) - 2
             layers.append(nn.Sigmoid() if (last and output == "sigmoid") else nn.ReLU(inplace=True))

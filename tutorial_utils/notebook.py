@@ -29,7 +29,9 @@ def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], decimals
     numeric = [all(isinstance(row[i], (int, float)) for row in rows) for i in range(len(headers))]
 
     def line(r: list[str]) -> str:
-        return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(r, widths, numeric)).rstrip()
+        return "  ".join(
+            c.rjust(w) if num else c.ljust(w) for c, w, num in zip(r, widths, numeric, strict=True)
+        ).rstrip()
 
     return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]])
 
@@ -50,8 +52,9 @@ def _fmt(value: Any, decimals: int = 4) -> str:
 # breaks the next quiz ("Cannot read properties of undefined"). The questions hold no math, so where the page's
 # MathJax lacks ``typeset``, a do-nothing one is given first; a page whose MathJax has it (the course site) is
 # left as it is.
-_KEEP_MATHJAX = ("if (window.MathJax && window.MathJax.version && !window.MathJax.typeset) "
-                 "{ window.MathJax.typeset = () => {}; }")
+_KEEP_MATHJAX = (
+    "if (window.MathJax && window.MathJax.version && !window.MathJax.typeset) { window.MathJax.typeset = () => {}; }"
+)
 
 
 def concept_check(path: str | os.PathLike) -> None:
@@ -60,8 +63,9 @@ def concept_check(path: str | os.PathLike) -> None:
     from jupyterquiz import display_quiz
 
     questions = json.loads(Path(path).read_text(encoding="utf-8"))
-    if any("$" in q["question"] or any("$" in a["answer"] + a.get("feedback", "") for a in q["answers"])
-           for q in questions):
+    if any(
+        "$" in q["question"] or any("$" in a["answer"] + a.get("feedback", "") for a in q["answers"]) for q in questions
+    ):
         raise ValueError(f"{path}: a question holds math ($), which the quiz cannot typeset in JupyterLab")
     display(Javascript(_KEEP_MATHJAX))
     display_quiz(str(path))

@@ -37,8 +37,9 @@ class TrainSettings:
     seed: int = 0
 
 
-def training_recipe(config: ModelConfig, settings: TrainSettings, data: str | os.PathLike = DEFAULT_DATA
-                    ) -> dict[str, Any]:
+def training_recipe(
+    config: ModelConfig, settings: TrainSettings, data: str | os.PathLike = DEFAULT_DATA
+) -> dict[str, Any]:
     """What a training run's result depends on: the data folder, the model config and the training settings."""
     return {"data": relative(data), **config.to_dict(), **asdict(settings)}
 
@@ -65,10 +66,14 @@ class ReferenceComparison:
 
     def __str__(self) -> str:
         if not self.same_recipe:
-            return (f"best validation MSE: this run {self.this_run:.4f}; not compared with the shipped reference "
-                    f"model, which was trained with another recipe: {', '.join(self.differences)}")
-        return (f"best validation MSE: this run {self.this_run:.4f}, the shipped reference model {self.reference:.4f} "
-                f"(the same recipe; {'within' if self.agrees else 'NOT within'} {self.rtol:.0%} of it)")
+            return (
+                f"best validation MSE: this run {self.this_run:.4f}; not compared with the shipped reference "
+                f"model, which was trained with another recipe: {', '.join(self.differences)}"
+            )
+        return (
+            f"best validation MSE: this run {self.this_run:.4f}, the shipped reference model {self.reference:.4f} "
+            f"(the same recipe; {'within' if self.agrees else 'NOT within'} {self.rtol:.0%} of it)"
+        )
 
 
 def compare_with_reference(
@@ -90,8 +95,11 @@ def compare_with_reference(
         raise ValueError(f"{reference}: no record of the recipe that trained it (meta with data, config, settings)")
     ours = training_recipe(config, settings, data)
     theirs = {"data": meta["data"], **meta["config"], **meta["settings"]}
-    differences = tuple(f"{key} {ours.get(key)} (the reference: {theirs.get(key)})"
-                        for key in dict.fromkeys([*ours, *theirs]) if ours.get(key) != theirs.get(key))
+    differences = tuple(
+        f"{key} {ours.get(key)} (the reference: {theirs.get(key)})"
+        for key in dict.fromkeys([*ours, *theirs])
+        if ours.get(key) != theirs.get(key)
+    )
     return ReferenceComparison(float(best_val_loss), float(state["history"]["best_val_loss"]), differences, rtol)
 
 
@@ -115,8 +123,20 @@ def train_folder(
     train_loader, val_loader, _ = make_loaders(dataset, settings.batch_size, settings.val_fraction, settings.seed)
     seed_everything(settings.seed)  # the initial weights depend on the seed too
     encoder, decoder = build_models(config)
-    history = trainer(encoder, decoder, train_loader, val_loader, config, epochs=settings.epochs, lr=settings.lr,
-                      device=device, out_dir=run_dir, seed=settings.seed, verbose=verbose, **trainer_options)
+    history = trainer(
+        encoder,
+        decoder,
+        train_loader,
+        val_loader,
+        config,
+        epochs=settings.epochs,
+        lr=settings.lr,
+        device=device,
+        out_dir=run_dir,
+        seed=settings.seed,
+        verbose=verbose,
+        **trainer_options,
+    )
     record = {"data": str(data), "config": config.to_dict(), "settings": asdict(settings), "history": asdict(history)}
     # under torchrun every process holds the same history and writes the same file: each rename is atomic
     atomic_write(Path(run_dir) / HISTORY_FILE, lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
@@ -146,17 +166,25 @@ def index_folder(
     encoder.to(pick_device(device))
     dataset = FolderDataset(data, image_size=config.image_size)
     rows = create_embeddings(encoder, DataLoader(dataset, batch_size=batch_size), pooling=pooling)
-    meta = {"checkpoint": str(Path(checkpoint).resolve()), "checkpoint_sha1": file_digest(checkpoint),
-            "pooling": pooling, "image_size": config.image_size,
-            "skipped": [p.relative_to(dataset.root).as_posix() for p, _ in dataset.skipped]}
+    meta = {
+        "checkpoint": str(Path(checkpoint).resolve()),
+        "checkpoint_sha1": file_digest(checkpoint),
+        "pooling": pooling,
+        "image_size": config.image_size,
+        "skipped": [p.relative_to(dataset.root).as_posix() for p, _ in dataset.skipped],
+    }
     index = EmbeddingIndex.build(rows, dataset.root.resolve(), dataset.relative_paths, **meta)
     index.save(index_path)
     return index
 
 
-def ensure_index(run_dir: str | os.PathLike, checkpoint: str | os.PathLike = REFERENCE_CHECKPOINT,
-                 data: str | os.PathLike = DEFAULT_DATA, name: str = INDEX_FILE, pooling: str = "flatten"
-                 ) -> EmbeddingIndex:
+def ensure_index(
+    run_dir: str | os.PathLike,
+    checkpoint: str | os.PathLike = REFERENCE_CHECKPOINT,
+    data: str | os.PathLike = DEFAULT_DATA,
+    name: str = INDEX_FILE,
+    pooling: str = "flatten",
+) -> EmbeddingIndex:
     """``run_dir/name``: the index of ``data`` under ``checkpoint``, rebuilt when missing, stale or made with
     another checkpoint or pooling, so every notebook can start in a fresh kernel.
 

@@ -45,8 +45,9 @@ def show_grid(images: torch.Tensor, nrow: int = 8, title: str | None = None, sca
     return fig
 
 
-def show_images(images: Sequence[torch.Tensor | ImageLike], titles: Sequence[str] | None = None,
-                ncols: int = 6, size: float = 1.6) -> Figure:
+def show_images(
+    images: Sequence[torch.Tensor | ImageLike], titles: Sequence[str] | None = None, ncols: int = 6, size: float = 1.6
+) -> Figure:
     """Images side by side with a title under each (paths, PIL images or tensors)."""
     n = len(images)
     nrows = int(np.ceil(n / ncols))
@@ -99,13 +100,14 @@ def plot_losses(history: History, baseline: float | None = None, title: str = "R
     return fig
 
 
-def plot_neighbours(query: torch.Tensor | ImageLike, neighbours: Neighbours, query_title: str = "query",
-                    size: float = 1.6) -> Figure:
+def plot_neighbours(
+    query: torch.Tensor | ImageLike, neighbours: Neighbours, query_title: str = "query", size: float = 1.6
+) -> Figure:
     """The query, then its neighbours nearest first, each titled with its rank and distance."""
-    images = [query] + list(neighbours.paths)
+    images = [query, *list(neighbours.paths)]
     titles = [query_title] + [
         f"#{rank} d={dist:.3f}\n{os.path.basename(path)[:18]}"
-        for rank, (path, dist) in enumerate(zip(neighbours.paths, neighbours.distances), start=1)
+        for rank, (path, dist) in enumerate(zip(neighbours.paths, neighbours.distances, strict=True), start=1)
     ]
     fig = show_images(images, titles, ncols=len(images), size=size)
     fig.axes[0].patch.set_edgecolor("red")
@@ -115,8 +117,14 @@ def plot_neighbours(query: torch.Tensor | ImageLike, neighbours: Neighbours, que
     return fig
 
 
-def plot_embedding_map(coords: np.ndarray, labels: Sequence[str], thumbnails: Sequence[ImageLike] = (),
-                       thumb_every: int = 12, thumb_zoom: float = 0.28, title: str = "") -> Figure:
+def plot_embedding_map(
+    coords: np.ndarray,
+    labels: Sequence[str],
+    thumbnails: Sequence[ImageLike] = (),
+    thumb_every: int = 12,
+    thumb_zoom: float = 0.28,
+    title: str = "",
+) -> Figure:
     """2-D map of the embeddings: one dot per image coloured by label, with some images drawn as thumbnails."""
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
@@ -130,8 +138,9 @@ def plot_embedding_map(coords: np.ndarray, labels: Sequence[str], thumbnails: Se
         ax.scatter(coords[mask, 0], coords[mask, 1], s=8, c=colours[name], label=name, alpha=0.7)
     for i in range(0, len(thumbnails), thumb_every):
         box = OffsetImage(np.asarray(rgb_square_pil(thumbnails[i], 64)), zoom=thumb_zoom)
-        ab = AnnotationBbox(box, coords[i], frameon=True, pad=0.05,
-                            bboxprops={"edgecolor": colours[labels[i]], "linewidth": 1.2})
+        ab = AnnotationBbox(
+            box, coords[i], frameon=True, pad=0.05, bboxprops={"edgecolor": colours[labels[i]], "linewidth": 1.2}
+        )
         ax.add_artist(ab)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -178,8 +187,15 @@ def plot_label_matrix(names: Sequence[str], matrix: np.ndarray, title: str = "")
     for i in range(len(names)):
         for j in range(len(names)):
             if matrix[i, j] >= 0.05:
-                ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=6,
-                        color="white" if matrix[i, j] > 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{matrix[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if matrix[i, j] > 0.5 else "black",
+                )
     ax.set_xlabel("category of the neighbours")
     ax.set_ylabel("category of the query")
     ax.set_title(title)
@@ -188,8 +204,9 @@ def plot_label_matrix(names: Sequence[str], matrix: np.ndarray, title: str = "")
     return fig
 
 
-def plot_neighbour_comparison(query: torch.Tensor | ImageLike, results: Mapping[str, Neighbours],
-                              size: float = 1.3) -> Figure:
+def plot_neighbour_comparison(
+    query: torch.Tensor | ImageLike, results: Mapping[str, Neighbours], size: float = 1.3
+) -> Figure:
     """The same query's neighbours under several embeddings, one row each."""
     k = max(len(r.paths) for r in results.values())
     fig = Figure(figsize=(size * (k + 1) + 1.5, (size + 0.3) * len(results)))
@@ -199,7 +216,7 @@ def plot_neighbour_comparison(query: torch.Tensor | ImageLike, results: Mapping[
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
-        for c, (path, dist) in enumerate(zip(result.paths, result.distances)):
+        for c, (path, dist) in enumerate(zip(result.paths, result.distances, strict=True)):
             ax = fig.add_subplot(len(results), k + 1, r * (k + 1) + c + 2)
             ax.imshow(_to_hwc(path))
             ax.set_xticks([])
@@ -216,8 +233,13 @@ def plot_recall_curve(curve: Sequence[Mapping[str, float]], exact_seconds: float
     seconds = [c["seconds"] for c in curve]
     ax.plot(seconds, [c["recall"] for c in curve], "o-", label="faiss-ann (IVF)")
     for c in curve:
-        ax.annotate(f"nprobe {c['nprobe']:g}", (c["seconds"], c["recall"]), textcoords="offset points",
-                    xytext=(5, -12), fontsize=8)
+        ax.annotate(
+            f"nprobe {c['nprobe']:g}",
+            (c["seconds"], c["recall"]),
+            textcoords="offset points",
+            xytext=(5, -12),
+            fontsize=8,
+        )
     ax.axvline(exact_seconds, color="tab:red", ls="--", label="exact search (faiss)")
     ax.axhline(0.95, color="gray", ls=":", label="recall 0.95")
     ax.set_xscale("log")
@@ -241,7 +263,7 @@ def plot_training_log(records: Sequence[Mapping[str, float]], scores: Sequence[s
     ax = fig.add_subplot(1, 2, 2)
     for name in scores:
         points = [(r["epoch"], r[name]) for r in records if name in r]
-        ax.plot(*zip(*points), marker="o", markersize=3, label=name)
+        ax.plot(*zip(*points, strict=True), marker="o", markersize=3, label=name)
     ax.set_xlabel("epoch")
     ax.set_title("Scores logged during training (labels only score)")
     ax.legend(fontsize=7)

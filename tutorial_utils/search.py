@@ -101,8 +101,9 @@ def exact_distances(rows: np.ndarray, vector: np.ndarray, metric: str) -> np.nda
     return pairwise_distances(x, v[None], metric=metric).ravel()
 
 
-def order_candidates(rows: np.ndarray, candidates: np.ndarray, vector: np.ndarray, metric: str, k: int,
-                     skip: int | None = None) -> tuple[list[int], list[float]]:
+def order_candidates(
+    rows: np.ndarray, candidates: np.ndarray, vector: np.ndarray, metric: str, k: int, skip: int | None = None
+) -> tuple[list[int], list[float]]:
     """The k nearest of ``candidates`` (row numbers; -1 = none) to ``vector``, leaving out row ``skip``:
     float64 distances, rounded to ``TIE_DECIMALS``, ties ordered by row."""
     candidates = candidates[candidates >= 0]  # an approximate index may find fewer than asked
@@ -129,8 +130,14 @@ class SimilarityIndex:
     (:meth:`search_indexed`, which leaves the query itself out).
     """
 
-    def __init__(self, index: EmbeddingIndex, embedder: Embedder | None = None, metric: str = "cosine",
-                 backend: str = "sklearn", **options: Any) -> None:
+    def __init__(
+        self,
+        index: EmbeddingIndex,
+        embedder: Embedder | None = None,
+        metric: str = "cosine",
+        backend: str = "sklearn",
+        **options: Any,
+    ) -> None:
         self.index, self.embedder, self.metric, self._paths = index, embedder, metric, index.paths
         self.backend = make_backend(backend, index.embeddings, metric, **options)  # fitted once, here
 
@@ -141,7 +148,7 @@ class SimilarityIndex:
         vectors = np.atleast_2d(vectors)
         candidates = self.backend.candidates(vectors, min(len(self), k + 1 + EXTRA_CANDIDATES))
         results = []
-        for vector, row_candidates, skip in zip(vectors, candidates, exclude):
+        for vector, row_candidates, skip in zip(vectors, candidates, exclude, strict=True):
             rows, distances = order_candidates(self.index.embeddings, row_candidates, vector, self.metric, k, skip)
             results.append(Neighbours(rows, [self._paths[i] for i in rows], distances))
         return results
@@ -156,8 +163,9 @@ class SimilarityIndex:
         rows = [rows] if isinstance(rows, int) else list(rows)
         return self._neighbours(self.index.embeddings[rows], k, rows)
 
-    def search(self, queries: ImageLike | torch.Tensor | list, k: int = 5, exclude_self: bool = True
-               ) -> list[Neighbours]:
+    def search(
+        self, queries: ImageLike | torch.Tensor | list, k: int = 5, exclude_self: bool = True
+    ) -> list[Neighbours]:
         """Neighbours of one or many query images of any size or mode.
 
         With ``exclude_self``, a query given by the path of an indexed file does not find itself.

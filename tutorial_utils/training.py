@@ -92,7 +92,11 @@ def train_step(
 
 @torch.no_grad()
 def val_step(
-    encoder: nn.Module, decoder: nn.Module, loader: DataLoader, loss_fn: nn.Module, device: torch.device | str,
+    encoder: nn.Module,
+    decoder: nn.Module,
+    loader: DataLoader,
+    loss_fn: nn.Module,
+    device: torch.device | str,
     amp: bool = False,
 ) -> float:
     """Mean loss over every image of ``loader``, without gradients."""
@@ -170,8 +174,15 @@ def fit(
         train_loss = train_step(encoder, decoder, train_loader, loss_fn, optimizer, device)
         val_loss = val_step(encoder, decoder, val_loader, loss_fn, device)
         if history.record(train_loss, val_loss) and out_dir is not None:
-            save_checkpoint(Path(out_dir) / BEST_CHECKPOINT, config, encoder, decoder,
-                            epoch=epoch, history=asdict(history), val_loss=val_loss)
+            save_checkpoint(
+                Path(out_dir) / BEST_CHECKPOINT,
+                config,
+                encoder,
+                decoder,
+                epoch=epoch,
+                history=asdict(history),
+                val_loss=val_loss,
+            )
         if verbose:
             print(epoch_line(epoch, epochs, history))
         for callback in callbacks:
@@ -182,8 +193,10 @@ def fit(
 def epoch_line(epoch: int, epochs: int, history: History) -> str:
     """The line printed after each epoch. It shows the best value, not a "(best so far)" mark: on a near-tie a mark
     flips between machines."""
-    return (f"epoch {epoch:3d}/{epochs}  train MSE {history.train_loss[-1]:.4f}  "
-            f"val MSE {history.val_loss[-1]:.4f}  best {history.best_val_loss:.4f}")
+    return (
+        f"epoch {epoch:3d}/{epochs}  train MSE {history.train_loss[-1]:.4f}  "
+        f"val MSE {history.val_loss[-1]:.4f}  best {history.best_val_loss:.4f}"
+    )
 
 
 @torch.no_grad()

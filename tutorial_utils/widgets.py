@@ -72,8 +72,11 @@ def read_variants(folder: str | Path) -> list[tuple[str, Path]]:
         return [(p.name, p) for p in sorted(folder.glob("*.png"))]
     with open(labels_csv, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    return [(f"{r['name']}, {r['skin_tone']} ({r['file']})", folder / r["file"]) for r in rows
-            if (folder / r["file"]).is_file()]
+    return [
+        (f"{r['name']}, {r['skin_tone']} ({r['file']})", folder / r["file"])
+        for r in rows
+        if (folder / r["file"]).is_file()
+    ]
 
 
 def pooled_searcher(searcher: SimilarityIndex, shape: tuple[int, int, int], pooling: str = "avg") -> SimilarityIndex:
@@ -112,9 +115,15 @@ class NeighbourExplorer:
     embedding to its decoder, to show the reconstruction. ``names`` label the index rows.
     """
 
-    def __init__(self, searchers: Mapping[str, SimilarityIndex], names: Sequence[str],
-                 variants: str | Path | None = None,
-                 decoders: Mapping[str, nn.Module] | None = None, k: int = 6, max_k: int = 12) -> None:
+    def __init__(
+        self,
+        searchers: Mapping[str, SimilarityIndex],
+        names: Sequence[str],
+        variants: str | Path | None = None,
+        decoders: Mapping[str, nn.Module] | None = None,
+        k: int = 6,
+        max_k: int = 12,
+    ) -> None:
         import ipywidgets as w
 
         if not searchers:
@@ -125,18 +134,27 @@ class NeighbourExplorer:
         first = next(iter(searchers.values()))
         self.files = first.index.files
         self.paths = first.index.paths
-        self.labels = [f"{name} ({file})" for name, file in zip(self.names, self.files)]
+        self.labels = [f"{name} ({file})" for name, file in zip(self.names, self.files, strict=True)]
         self.row_of = {label: row for row, label in enumerate(self.labels)}
         self.variant_paths = dict(read_variants(variants)) if variants is not None else {}
         self.query = Query(self.labels[0], self.paths[0], 0)
         self.results: Neighbours | None = None
         self.error = ""
 
-        self.emoji = w.Combobox(options=sorted(self.labels), value=self.labels[0], ensure_option=True,
-                                placeholder="type a name, e.g. cat", description="emoji",
-                                layout=w.Layout(width="420px"))
-        self.variant = w.Dropdown(options=[("(none)", "")] + [(v, v) for v in self.variant_paths],
-                                  value="", description="variant", layout=w.Layout(width="420px"))
+        self.emoji = w.Combobox(
+            options=sorted(self.labels),
+            value=self.labels[0],
+            ensure_option=True,
+            placeholder="type a name, e.g. cat",
+            description="emoji",
+            layout=w.Layout(width="420px"),
+        )
+        self.variant = w.Dropdown(
+            options=[("(none)", "")] + [(v, v) for v in self.variant_paths],
+            value="",
+            description="variant",
+            layout=w.Layout(width="420px"),
+        )
         self.upload = w.FileUpload(accept="image/*", multiple=False, description="your image")
         self.k = w.IntSlider(value=k, min=1, max=max_k, description="k")
         self.metric = w.ToggleButtons(options=list(METRICS), value="cosine", description="metric")
@@ -146,26 +164,51 @@ class NeighbourExplorer:
         self.query_picture = w.Image(format="png", width=128, height=128)
         self.reconstruction = w.Image(format="png", width=128, height=128)
         self.neighbours = w.HBox(layout=w.Layout(flex_flow="row wrap"))
-        for widget, css in [(self.emoji, "explorer-emoji"), (self.variant, "explorer-variant"),
-                            (self.upload, "explorer-upload"), (self.k, "explorer-k"), (self.metric, "explorer-metric"),
-                            (self.embedding, "explorer-embedding"), (self.message, "explorer-message"),
-                            (self.query_picture, "explorer-query"), (self.reconstruction, "explorer-reconstruction"),
-                            (self.neighbours, "explorer-neighbours")]:
+        for widget, css in [
+            (self.emoji, "explorer-emoji"),
+            (self.variant, "explorer-variant"),
+            (self.upload, "explorer-upload"),
+            (self.k, "explorer-k"),
+            (self.metric, "explorer-metric"),
+            (self.embedding, "explorer-embedding"),
+            (self.message, "explorer-message"),
+            (self.query_picture, "explorer-query"),
+            (self.reconstruction, "explorer-reconstruction"),
+            (self.neighbours, "explorer-neighbours"),
+        ]:
             widget.add_class(css)
 
-        self.emoji.observe(lambda change: self.query_indexed(self.row_of[change.new])
-                           if change.new in self.row_of else None, names="value")
+        self.emoji.observe(
+            lambda change: self.query_indexed(self.row_of[change.new]) if change.new in self.row_of else None,
+            names="value",
+        )
         self.variant.observe(lambda change: self.query_variant(change.new) if change.new else None, names="value")
         self.upload.observe(self._on_upload, names="value")
         for control in (self.k, self.metric, self.embedding):
             control.observe(lambda change: self.refresh(), names="value")
 
         gap = w.Layout(margin="0 32px 0 0")
-        pictures = w.HBox([w.VBox([w.HTML("<b>query, as the model sees it</b>"), self.query_picture], layout=gap),
-                           w.VBox([w.HTML("<b>its reconstruction</b>"), self.reconstruction])])
-        self.widget = w.VBox([self.emoji, self.variant, self.upload, self.k, self.metric, self.embedding, self.message,
-                              self.query_caption, pictures, w.HTML("<b>nearest neighbours</b> (<i>search</i> "
-                                                                   "makes one the next query)"), self.neighbours])
+        pictures = w.HBox(
+            [
+                w.VBox([w.HTML("<b>query, as the model sees it</b>"), self.query_picture], layout=gap),
+                w.VBox([w.HTML("<b>its reconstruction</b>"), self.reconstruction]),
+            ]
+        )
+        self.widget = w.VBox(
+            [
+                self.emoji,
+                self.variant,
+                self.upload,
+                self.k,
+                self.metric,
+                self.embedding,
+                self.message,
+                self.query_caption,
+                pictures,
+                w.HTML("<b>nearest neighbours</b> (<i>search</i> makes one the next query)"),
+                self.neighbours,
+            ]
+        )
         self.widget.add_class("neighbour-explorer")
         self.refresh()
 
@@ -238,15 +281,16 @@ class NeighbourExplorer:
         if decoder is not None:
             from .training import reconstruct
 
-            self.reconstruction.value = png_bytes(reconstruct(searcher.embedder.encoder, decoder,
-                                                              pil_to_float_tensor(seen)[None])[0], scale=2)
+            self.reconstruction.value = png_bytes(
+                reconstruct(searcher.embedder.encoder, decoder, pil_to_float_tensor(seen)[None])[0], scale=2
+            )
         else:
             self.reconstruction.value = png_bytes(Image.new("RGB", (size, size), (235, 235, 235)), scale=2)
         self.query_caption.value = f"query: <b>{html.escape(self.query.label)}</b>"
         if not self.error:
             self.message.value = ""
         cells = []
-        for rank, (row, dist) in enumerate(zip(results.indices, results.distances), start=1):
+        for rank, (row, dist) in enumerate(zip(results.indices, results.distances, strict=True), start=1):
             picture = w.Image(value=png_bytes(rgb_square_pil(self.paths[row], size)), format="png", width=80, height=80)
             caption = w.HTML(f"<small>#{rank} d={dist:.3f}<br>{html.escape(short_name(self.names[row]))}</small>")
             button = w.Button(description="search", tooltip=self.labels[row], layout=w.Layout(width="90px"))
@@ -283,13 +327,18 @@ def reconstruction_viewer(snapshots: Mapping[str, torch.Tensor], scale: int = 2)
         raise ValueError("snapshots needs the 'original' images and at least one epoch")
     picture = w.Image(format="png")
     picture.add_class("reconstruction-picture")
-    slider = w.SelectionSlider(options=epochs, value=epochs[0], description="after", continuous_update=True,
-                               layout=w.Layout(width="500px"))
+    slider = w.SelectionSlider(
+        options=epochs, value=epochs[0], description="after", continuous_update=True, layout=w.Layout(width="500px")
+    )
     slider.add_class("reconstruction-slider")
 
     def show(name: str) -> None:
-        grid = make_grid(torch.cat([snapshots["original"], snapshots[name]]), nrow=len(snapshots["original"]),
-                         padding=2, pad_value=1.0)
+        grid = make_grid(
+            torch.cat([snapshots["original"], snapshots[name]]),
+            nrow=len(snapshots["original"]),
+            padding=2,
+            pad_value=1.0,
+        )
         picture.value = png_bytes(grid, scale=scale)
 
     slider.observe(lambda change: show(change.new), names="value")

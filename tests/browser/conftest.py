@@ -84,14 +84,30 @@ def lab(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     tracker = home / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True)
     tracker.write_text('{"windowingMode": "none"}')
-    env = {**os.environ, "TUTORIAL_RUN_DIR": str(run_dir),
-           "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTER_CONFIG_DIR": str(home / "config")}
+    env = {
+        **os.environ,
+        "TUTORIAL_RUN_DIR": str(run_dir),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+    }
     port, token = free_port(), secrets.token_hex(16)
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={notebooks}", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.news_url=None", "--LabApp.expose_app_in_browser=True"]  # window.jupyterapp: the kernel's state
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={notebooks}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.news_url=None",
+        "--LabApp.expose_app_in_browser=True",
+    ]  # window.jupyterapp: the kernel's state
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = run_folder() / "jupyterlab.log"
@@ -125,8 +141,11 @@ def browser(chromium_path: str):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        browser = p.chromium.launch(
+            executable_path=chromium_path,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
         yield browser
         browser.close()
 
@@ -183,10 +202,18 @@ def watch(page, local: str) -> Page:
     """Block every request that leaves ``local`` and record it; record failed local requests and script errors."""
     seen = Page()
     block_internet(page, local, seen.internet)
-    page.on("requestfailed", lambda req: None if not req.url.startswith(local)
-            else seen.errors.append(f"failed: {req.url} ({req.failure})"))
-    page.on("response", lambda res: seen.errors.append(f"HTTP {res.status}: {res.url}")
-            if res.url.startswith(local) and res.status >= 400 else None)
+    page.on(
+        "requestfailed",
+        lambda req: None if not req.url.startswith(local) else seen.errors.append(f"failed: {req.url} ({req.failure})"),
+    )
+    page.on(
+        "response",
+        lambda res: (
+            seen.errors.append(f"HTTP {res.status}: {res.url}")
+            if res.url.startswith(local) and res.status >= 400
+            else None
+        ),
+    )
     page.on("pageerror", lambda err: seen.errors.append(f"script error: {err}"))
     return seen
 
@@ -198,13 +225,28 @@ IMAGES = """() => [...document.images].map(i => ({src: i.currentSrc || i.src, lo
 
 # -- a small lesson for the course kit's tests: an equation, a schematic, a figure, a concept check ---------------
 
-FIXTURE_QUIZ = [{"question": "Why does the cosine similarity ignore a vector's length?", "type": "multiple_choice",
-                 "answers": [{"answer": "It divides by both lengths", "correct": True,
-                              "feedback": "Right: the dot product is divided by both lengths."},
-                             {"answer": "It squares the vectors", "correct": False,
-                              "feedback": "No: nothing is squared; the dot product is divided by both lengths."}]}]
-FIXTURE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60" viewBox="0 0 120 60">'
-               '<rect x="5" y="5" width="110" height="50" fill="none" stroke="black"/></svg>\n')
+FIXTURE_QUIZ = [
+    {
+        "question": "Why does the cosine similarity ignore a vector's length?",
+        "type": "multiple_choice",
+        "answers": [
+            {
+                "answer": "It divides by both lengths",
+                "correct": True,
+                "feedback": "Right: the dot product is divided by both lengths.",
+            },
+            {
+                "answer": "It squares the vectors",
+                "correct": False,
+                "feedback": "No: nothing is squared; the dot product is divided by both lengths.",
+            },
+        ],
+    }
+]
+FIXTURE_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60" viewBox="0 0 120 60">'
+    '<rect x="5" y="5" width="110" height="50" fill="none" stroke="black"/></svg>\n'
+)
 
 
 def fixture_lesson(root: Path, stem: str = "01_fixture") -> Path:
@@ -230,21 +272,31 @@ def fixture_lesson(root: Path, stem: str = "01_fixture") -> Path:
     cells = [
         md("# 1 · A fixture lesson\n\nWith an equation, a schematic and a concept check.", "slide"),
         code("%matplotlib inline\nimport matplotlib.pyplot as plt\nimport numpy as np"),
-        md("## Cosine similarity\n\nThe cosine of the angle between $a$ and $b$ ignores their lengths:\n\n"
-           "$$\\cos(a, b) = \\frac{a \\cdot b}{\\lVert a \\rVert \\, \\lVert b \\rVert}$$", "slide",
-           speaker_notes="- Two vectors of any length that point the same way score 1."),
+        md(
+            "## Cosine similarity\n\nThe cosine of the angle between $a$ and $b$ ignores their lengths:\n\n"
+            "$$\\cos(a, b) = \\frac{a \\cdot b}{\\lVert a \\rVert \\, \\lVert b \\rVert}$$",
+            "slide",
+            speaker_notes="- Two vectors of any length that point the same way score 1.",
+        ),
         md("![A box drawn with a black outline](figures/box.svg)", "subslide"),
-        code("a, b = np.array([3.0, 4.0]), np.array([6.0, 8.0])\n"
-             "cos = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))"),
-        code("fig, ax = plt.subplots(figsize=(3, 2))\nax.plot([0, 3], [0, 4])\nplt.show()", "subslide",
-             tags=["hide-input"]),
+        code(
+            "a, b = np.array([3.0, 4.0]), np.array([6.0, 8.0])\ncos = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))"
+        ),
+        code(
+            "fig, ax = plt.subplots(figsize=(3, 2))\nax.plot([0, 3], [0, 4])\nplt.show()",
+            "subslide",
+            tags=["hide-input"],
+        ),
         md("## Check your understanding\n\nOne question."),
-        code(f'from tutorial_utils import concept_check\n\nconcept_check("quizzes/{stem}.json")',
-             tags=["nbval-ignore-output", "remove-input"]),
+        code(
+            f'from tutorial_utils import concept_check\n\nconcept_check("quizzes/{stem}.json")',
+            tags=["nbval-ignore-output", "remove-input"],
+        ),
         md("## What we learned\n\n* $\\cos(a, b)$ is 1 for $a$ = $b$.\n\n## Exercises\n\n1. *(easy)* None.", "slide"),
     ]
-    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                                        "language": "python"}})
+    nb = nbformat.v4.new_notebook(
+        cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(notebooks)}}).execute()
     path = notebooks / f"{stem}.ipynb"
     nbformat.write(nb, path)

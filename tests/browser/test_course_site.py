@@ -49,7 +49,8 @@ def test_every_page_loads_with_its_images_and_no_error(browser, site_url):
         seen = watch(page, site_url)
         page.goto(f"{site_url}/{path}", wait_until="load")
         page.wait_for_timeout(300)
-        assert page.title() and page.locator("article").inner_text().strip(), f"{path}: an empty page"
+        assert page.title(), f"{path}: an empty page"
+        assert page.locator("article").inner_text().strip(), f"{path}: an empty page"
         images = page.evaluate(IMAGES)
         local = [i for i in images if i["src"].startswith(site_url) or i["src"].startswith("data:")]
         broken = [i["src"][:120] for i in local if not i["loaded"]]
@@ -79,11 +80,13 @@ def test_the_navigation_reaches_every_notebook(browser, site_url):
             reached.add(match.group(1).removeprefix("notebooks/") + ".ipynb")
     assert wanted <= reached, f"not in the navigation: {sorted(wanted - reached)}"
     page.goto(f"{site_url}/notebooks/05_knn_search.html", wait_until="load")
-    launch = page.eval_on_selector_all("a[href*='colab.research.google.com'], a[href*='mybinder.org']",
-                                       "els => els.map(e => e.href)")
+    launch = page.eval_on_selector_all(
+        "a[href*='colab.research.google.com'], a[href*='mybinder.org']", "els => els.map(e => e.href)"
+    )
     settings = load_settings()
-    assert any(u.endswith(f"{settings.repo_slug}/blob/{settings.branch}/notebooks/05_knn_search.ipynb")
-               for u in launch), launch
+    assert any(
+        u.endswith(f"{settings.repo_slug}/blob/{settings.branch}/notebooks/05_knn_search.ipynb") for u in launch
+    ), launch
     assert any("mybinder.org" in u and settings.repo_slug in u for u in launch), launch
     page.locator("article img").nth(1).scroll_into_view_if_needed()  # a figure: the neighbours of a query
     page.screenshot(path=str(run_folder() / "site-05_knn_search.png"))
@@ -96,7 +99,8 @@ def test_the_search_finds_the_lesson(browser, site_url):
     results = page.locator("#search-results li")
     results.first.wait_for(timeout=20_000)
     titles = results.all_inner_texts()
-    assert len(titles) >= 3 and any("Training" in t for t in titles), titles
+    assert len(titles) >= 3, titles
+    assert any("Training" in t for t in titles), titles
     assert not seen.errors, seen.errors
     page.screenshot(path=str(run_folder() / "site-search.png"))
 
@@ -119,8 +123,11 @@ def _markdown(path: Path) -> str:
 
 
 def _quiz_cells(path: Path) -> list[dict]:
-    return [c for c in json.loads(path.read_text())["cells"]
-            if c["cell_type"] == "code" and "concept_check(" in "".join(c["source"]) and c.get("outputs")]
+    return [
+        c
+        for c in json.loads(path.read_text())["cells"]
+        if c["cell_type"] == "code" and "concept_check(" in "".join(c["source"]) and c.get("outputs")
+    ]
 
 
 # each math node Sphinx wrote (span.math inline, div.math displayed): typeset, an error, or left as raw TeX
@@ -146,13 +153,17 @@ def test_equations_are_typeset_offline(browser, site_url, fixture_site):
         wait_for_mathjax(page, path, seen)
         math = page.evaluate(MATH)
         assert math, f"{path}: no equation on the page"
-        assert all(m["typeset"] and not m["error"] for m in math), \
+        assert all(m["typeset"] and not m["error"] for m in math), (
             f"{path}: not typeset: {[m['text'] for m in math if not m['typeset'] or m['error']]}"
+        )
         prose = page.evaluate(PROSE)
-        assert "$$" not in prose and "\\(" not in prose and "\\[" not in prose, f"{path}: raw TeX on the page"
+        assert "$$" not in prose, f"{path}: raw TeX on the page"
+        assert "\\(" not in prose, f"{path}: raw TeX on the page"
+        assert "\\[" not in prose, f"{path}: raw TeX on the page"
         assert page.evaluate("() => MathJax.version").startswith("3")
         # the internet is blocked: MathJax came with the site (and nothing asked a CDN for it)
-        assert not seen.errors and not [u for u in seen.internet if "mathjax" in u.lower()], (path, seen)
+        assert not seen.errors, (path, seen)
+        assert not [u for u in seen.internet if "mathjax" in u.lower()], (path, seen)
         page.close()
     print(f"\n{len(pages)} pages with equations, all typeset")
 
@@ -186,7 +197,8 @@ def test_a_concept_check_answers_on_the_site(browser, site_url, fixture_site):
         page.wait_for_function("e => e.textContent.trim().length > 0", arg=shown.element_handle(), timeout=5_000)
         # a right answer's feedback ends with its count of right answers, "[1/1]"
         assert re.sub(r"\s*\[\d+/\d+\]$", "", " ".join(shown.inner_text().split())) == expected, path
-        assert not seen.errors and not [u for u in seen.internet if "mathjax" in u.lower()], (path, seen)
+        assert not seen.errors, (path, seen)
+        assert not [u for u in seen.internet if "mathjax" in u.lower()], (path, seen)
         if path == pages[0][1]:
             shown.scroll_into_view_if_needed()
             page.screenshot(path=str(run_folder() / "site-quiz.png"))
@@ -199,7 +211,8 @@ def test_each_task_has_its_worked_answer_folded_under_its_check(browser, site_ur
     page.goto(f"{site_url}/notebooks/05_knn_search.html", wait_until="load")
     fold = page.locator(".admonition.dropdown", has_text="Worked answer").first
     answer = fold.locator("pre", has_text="def cosine_knn(")
-    assert fold.count() == 1 and not answer.is_visible(), "the answer is folded until asked for"
+    assert fold.count() == 1, "the answer is folded until asked for"
+    assert not answer.is_visible(), "the answer is folded until asked for"
     fold.locator(".admonition-title").click()
     answer.wait_for(state="visible", timeout=5000)
     assert "topk" in answer.inner_text()

@@ -73,8 +73,11 @@ def _slides(page) -> list[dict]:
 
 def _shown_markdown(path: Path) -> str:
     cells = json.loads(path.read_text())["cells"]
-    return "\n".join("".join(c["source"]) for c, t in zip(cells, slides.slide_types(path))
-                     if t != "skip" and c["cell_type"] == "markdown")
+    return "\n".join(
+        "".join(c["source"])
+        for c, t in zip(cells, slides.slide_types(path), strict=True)
+        if t != "skip" and c["cell_type"] == "markdown"
+    )
 
 
 def has_math(text: str) -> bool:
@@ -116,15 +119,26 @@ def lecture_problems(shown: list[dict]) -> list[str]:
 
 
 def test_the_lecture_check_finds_an_untitled_slide_and_a_plumbing_slide():
-    fine = {"title": "Training", "heading": True, "code": 1, "outputs": 0, "figures": 0, "math": 0, "errors": 0,
-            "prose": "", "text": ""}
+    fine = {
+        "title": "Training",
+        "heading": True,
+        "code": 1,
+        "outputs": 0,
+        "figures": 0,
+        "math": 0,
+        "errors": 0,
+        "prose": "",
+        "text": "",
+    }
     plumbing = {**fine, "title": "Training", "heading": False, "text": "save_figure(fig, RUN_DIR)"}
     untitled = {**fine, "title": "", "code": 0}
     raw = {**fine, "prose": "the loss $$\\frac{1}{N}$$"}
     assert lecture_problems([fine]) == []
     assert lecture_problems([fine, plumbing, untitled, raw]) == [
-        "slide 2 shows only code: 'save_figure(fig, RUN_DIR)'", "slide 3 has no title: ''",
-        "slide 4 shows raw or broken TeX: 'the loss $$\\\\frac{1}{N}$$'"]
+        "slide 2 shows only code: 'save_figure(fig, RUN_DIR)'",
+        "slide 3 has no title: ''",
+        "slide 4 shows raw or broken TeX: 'the loss $$\\\\frac{1}{N}$$'",
+    ]
 
 
 @pytest.mark.parametrize("name", [p.stem for p in lesson_notebooks()])
@@ -135,13 +149,21 @@ def test_every_slide_has_a_title_and_none_shows_only_plumbing(browser, decks, na
     assert page.locator(".jp-InputPrompt, .jp-OutputPrompt").count() == 0, "no In [n]: prompts on a slide"
     path = NOTEBOOKS / f"{name}.ipynb"
     cells = json.loads(path.read_text())["cells"]
-    notes = [c for c, t in zip(cells, slides.slide_types(path)) if t != "skip" and c["metadata"].get("speaker_notes")]
+    notes = [
+        c
+        for c, t in zip(cells, slides.slide_types(path), strict=True)
+        if t != "skip" and c["metadata"].get("speaker_notes")
+    ]
     assert page.locator("aside.notes").count() == len(notes), "the speaker notes of the notebook's cells"
-    hidden = [c for c, t in zip(cells, slides.slide_types(path))
-              if t != "skip" and {"hide-input", "remove-input"} & set(c["metadata"].get("tags", []))]
+    hidden = [
+        c
+        for c, t in zip(cells, slides.slide_types(path), strict=True)
+        if t != "skip" and {"hide-input", "remove-input"} & set(c["metadata"].get("tags", []))
+    ]
     assert page.locator(".celltag_hide-input, .celltag_remove-input").count() == len(hidden)
-    assert page.locator(".celltag_hide-input .jp-InputArea, .celltag_remove-input .jp-InputArea").count() == 0, \
+    assert page.locator(".celltag_hide-input .jp-InputArea, .celltag_remove-input .jp-InputArea").count() == 0, (
         "a figure's code on its slide"
+    )
     assert not seen.errors, seen.errors
 
 
@@ -161,5 +183,6 @@ def test_equations_are_typeset_on_the_slides_offline(browser, decks, static_serv
         assert sum(s["math"] for s in shown) >= 1, f"{url}: no typeset equation on any slide"
         assert lecture_problems(shown) == [], url
         assert page.evaluate("() => MathJax.version").startswith("3"), url
-        assert not seen.errors and not seen.internet, (seen.errors, seen.internet)
+        assert not seen.errors, (seen.errors, seen.internet)
+        assert not seen.internet, (seen.errors, seen.internet)
         page.close()

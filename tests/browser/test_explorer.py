@@ -69,8 +69,9 @@ def run_all(page, lab: Lab, notebook: str) -> None:
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     wait_for_kernel(page, notebook)
     menu_command(page, "Edit", "editmenu:clear-all")
-    page.wait_for_function("() => document.querySelectorAll('.jp-Notebook .jp-OutputArea-output').length === 0",
-                           timeout=10_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.jp-Notebook .jp-OutputArea-output').length === 0", timeout=10_000
+    )
     menu_command(page, "Run", "runmenu:run-all")
     wait_for_cells(page, notebook)
 
@@ -78,8 +79,9 @@ def run_all(page, lab: Lab, notebook: str) -> None:
 def wait_for_kernel(page, notebook: str) -> None:
     deadline = time.monotonic() + KERNEL_S
     state = page.evaluate(KERNEL_STATE)
-    while not (state["ready"] and not state["noKernel"] and state["connection"] == "connected"
-               and state["status"] == "idle"):
+    while not (
+        state["ready"] and not state["noKernel"] and state["connection"] == "connected" and state["status"] == "idle"
+    ):
         assert time.monotonic() < deadline, f"{notebook}: no idle kernel after {KERNEL_S} s: {state}; {dialog(page)}"
         page.wait_for_timeout(250)
         state = page.evaluate(KERNEL_STATE)
@@ -110,16 +112,20 @@ def wait_for_cells(page, notebook: str) -> None:
             idle_since = None
             if (running, cells[running]["output"]) != current:  # another cell, or new output: it is alive
                 current, since = (running, cells[running]["output"]), now
-            assert now - since < CELL_S, \
+            assert now - since < CELL_S, (
                 f"{notebook}: cell {running} ({cells[running]['source']!r}) running with no new output for {CELL_S} s"
+            )
         elif not any(done):
-            assert now - started < START_S, (f"{notebook}: Run All started no cell within {START_S} s; "
-                                             f"kernel {page.evaluate(KERNEL_STATE)}; {dialog(page)}")
+            assert now - started < START_S, (
+                f"{notebook}: Run All started no cell within {START_S} s; "
+                f"kernel {page.evaluate(KERNEL_STATE)}; {dialog(page)}"
+            )
         else:  # something ran, nothing runs or waits now, yet a cell has no number: it was skipped
             idle_since = idle_since or now
             first = done.index(False)
-            assert now - idle_since < 10, \
+            assert now - idle_since < 10, (
                 f"{notebook}: cell {first} ({cells[first]['source']!r}) was never run; {dialog(page)}"
+            )
         page.wait_for_timeout(500)
 
 
@@ -201,7 +207,8 @@ def test_explorer_in_notebook_05(page, lab: Lab, tmp_path: Path):
     box.fill(emoji_label("1f697.png"))
     box.press("Enter")
     shot = wait_for_change(page, neighbours, shot)
-    assert "1f697.png" in caption.inner_text() and cells.count() == 6
+    assert "1f697.png" in caption.inner_text()
+    assert cells.count() == 6
 
     # k, through the slider's editable readout
     readout = page.locator(".explorer-k .widget-readout")
@@ -215,6 +222,7 @@ def test_explorer_in_notebook_05(page, lab: Lab, tmp_path: Path):
     # uploads: two images give neighbours, a truncated file gives a message and keeps the last results
     files = uploads(tmp_path)
     explorer.screenshot(path=run_folder() / "explorer-before-upload.png")
+
     def upload(path: Path) -> None:  # as a learner does: click the button, pick the file in the dialog
         with page.expect_file_chooser() as chooser:
             page.locator(".neighbour-explorer .explorer-upload").click()
@@ -223,14 +231,16 @@ def test_explorer_in_notebook_05(page, lab: Lab, tmp_path: Path):
     for stem in ("wide-cmyk", "cat-transparent"):
         upload(files[stem])
         shot = wait_for_change(page, neighbours, shot)
-        assert f"upload: {files[stem].name}" in caption.inner_text() and cells.count() == 4
+        assert f"upload: {files[stem].name}" in caption.inner_text()
+        assert cells.count() == 4
     explorer.screenshot(path=run_folder() / "explorer-after-upload.png")
     kept = cells.all_inner_texts()  # ranks, distances and names of the cat's neighbours
     upload(files["truncated"])
     message = page.locator(".explorer-message")
     message.get_by_text("could not use truncated.png: truncated").wait_for(timeout=REDRAW_S * 1000)
     # the same neighbours (the message line moves them down the page, so their pixels are not compared)
-    assert cells.all_inner_texts() == kept and "upload: cat-transparent" in caption.inner_text()
+    assert cells.all_inner_texts() == kept
+    assert "upload: cat-transparent" in caption.inner_text()
     shot = picture(page, neighbours)
 
     # the metric
@@ -243,7 +253,8 @@ def test_explorer_in_notebook_05(page, lab: Lab, tmp_path: Path):
     chosen = first.get_attribute("title")
     first.click()
     shot = wait_for_change(page, neighbours, shot)
-    assert chosen and chosen in caption.inner_text()
+    assert chosen
+    assert chosen in caption.inner_text()
     no_widget_errors(page, lab)
 
 

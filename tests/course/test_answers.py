@@ -25,5 +25,7 @@ def test_every_task_gets_its_worked_answer_folded_under_its_check():
 def test_the_folded_answer_is_the_solution_without_nbgrader_markers():
     for name, task in TASKS.items():
         code = worked_answer(solution_of(next(p for p in lesson_notebooks() if p.stem == task.notebook)), name)
-        assert f"def {name}(" in code and "BEGIN SOLUTION" not in code and "END SOLUTION" not in code
+        assert f"def {name}(" in code
+        assert "BEGIN SOLUTION" not in code
+        assert "END SOLUTION" not in code
         assert "NotImplementedError" not in code

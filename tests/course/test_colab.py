@@ -40,8 +40,10 @@ def _run_cell(source: str, monkeypatch, in_colab: bool) -> list[tuple]:
 @pytest.mark.parametrize("path", all_notebooks(), ids=lambda p: p.name)
 def test_the_first_cells_are_the_badge_and_the_colab_cell(path: Path):
     first, second = _cells(path)[:2]
-    assert first["cell_type"] == "markdown" and "".join(first["source"]) == colab.badge(path, SETTINGS)
-    assert second["cell_type"] == "code" and "".join(second["source"]) == colab.setup_cell(path, SETTINGS)
+    assert first["cell_type"] == "markdown"
+    assert "".join(first["source"]) == colab.badge(path, SETTINGS)
+    assert second["cell_type"] == "code"
+    assert "".join(second["source"]) == colab.setup_cell(path, SETTINGS)
     assert second["outputs"] == []  # outside Colab the stored output is nothing
 
 
@@ -49,11 +51,14 @@ def test_in_colab_the_cell_clones_the_release_installs_it_and_moves_to_the_noteb
     path = ROOT / "notebooks" / "solutions" / "03_training_solutions.ipynb"
     calls = _run_cell(colab.setup_cell(path, SETTINGS), monkeypatch, in_colab=True)
     home = "/content/" + SETTINGS.repo_slug.split("/")[1]
-    assert calls[0][:2] == ("run", ["git", "clone", "--quiet", "--depth", "1", "--branch", SETTINGS.release,
-                                    SETTINGS.repo_url, home])
+    assert calls[0][:2] == (
+        "run",
+        ["git", "clone", "--quiet", "--depth", "1", "--branch", SETTINGS.release, SETTINGS.repo_url, home],
+    )
     assert calls[1][:2] == ("run", [sys.executable, "-m", "pip", "install", "--quiet", "-e", home + "[scale]"])
     assert all(kw == {"check": True} for _, _, kw in calls[:2])  # a failed install stops the notebook
-    assert calls[2] == ("chdir", home + "/notebooks/solutions") and len(calls) == 3
+    assert calls[2] == ("chdir", home + "/notebooks/solutions")
+    assert len(calls) == 3
 
 
 def test_outside_colab_the_cell_does_nothing(monkeypatch):
@@ -90,5 +95,5 @@ def test_the_release_the_cell_installs_is_the_package_version():
 def test_a_setting_that_is_not_a_github_address_is_refused(tmp_path: Path):
     text = (ROOT / "course" / "course.toml").read_text().replace("https://github.com/", "https://example.org/", 1)
     (tmp_path / "course.toml").write_text(text)
-    with pytest.raises(ValueError, match="course.toml: repository.url must be"):
+    with pytest.raises(ValueError, match=r"course\.toml: repository\.url must be"):
         load_settings(tmp_path / "course.toml")

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from course import grading
 from course.config import NOTEBOOKS, ROOT, lesson_notebooks
@@ -45,7 +46,8 @@ def test_every_graded_cell_is_well_formed():
             if meta["grade"]:
                 assert meta["points"] > 0, meta["grade_id"]
             if cell["cell_type"] == "code" and meta["grade"]:
-                assert meta["locked"] and re.search(r"^assert ", source, re.M), meta["grade_id"]
+                assert meta["locked"], meta["grade_id"]
+                assert re.search(r"^assert ", source, re.M), meta["grade_id"]
         assert len(ids) == len(set(ids)), f"{a.name}: grade ids repeat"
         exercises = {i.split("_")[0] for i in ids if re.match(r"ex\d+_", i)}
         assert exercises == {f"ex{n}" for n in range(1, _exercises_in_lesson(a.name) + 1)}, a.name
@@ -63,14 +65,18 @@ def test_the_teacher_guide_gives_the_points_the_notebooks_carry():
 def _demo_source(tmp_path: Path) -> Path:
     cells = [
         nbformat.v4.new_code_cell("import math\nprint(answer)"),
-        nbformat.v4.new_code_cell("### BEGIN SOLUTION\nanswer = math.sqrt(2)\n### END SOLUTION\nprint(answer)",
-                                  metadata={"nbgrader": {"grade_id": "ex1_code", "solution": True, "grade": False}}),
-        nbformat.v4.new_code_cell("assert answer > 1\n### BEGIN HIDDEN TESTS\nassert abs(answer**2 - 2) < 1e-9\n"
-                                  "### END HIDDEN TESTS",
-                                  metadata={"nbgrader": {"grade_id": "ex1_tests", "grade": True, "points": 2}}),
-        nbformat.v4.new_markdown_cell("The square root of two.",
-                                      metadata={"nbgrader": {"grade_id": "ex1_answer", "solution": True,
-                                                             "grade": True, "points": 1}}),
+        nbformat.v4.new_code_cell(
+            "### BEGIN SOLUTION\nanswer = math.sqrt(2)\n### END SOLUTION\nprint(answer)",
+            metadata={"nbgrader": {"grade_id": "ex1_code", "solution": True, "grade": False}},
+        ),
+        nbformat.v4.new_code_cell(
+            "assert answer > 1\n### BEGIN HIDDEN TESTS\nassert abs(answer**2 - 2) < 1e-9\n### END HIDDEN TESTS",
+            metadata={"nbgrader": {"grade_id": "ex1_tests", "grade": True, "points": 2}},
+        ),
+        nbformat.v4.new_markdown_cell(
+            "The square root of two.",
+            metadata={"nbgrader": {"grade_id": "ex1_answer", "solution": True, "grade": True, "points": 1}},
+        ),
     ]
     path = tmp_path / "source.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
@@ -80,7 +86,10 @@ def _demo_source(tmp_path: Path) -> Path:
 def test_secret_lines_are_the_solution_the_hidden_tests_and_the_model_answer(tmp_path: Path):
     # print(answer) is given outside the solution too, so showing it gives nothing away
     assert grading.secret_lines(_demo_source(tmp_path)) == {
-        "answer = math.sqrt(2)", "assert abs(answer**2 - 2) < 1e-9", "The square root of two."}
+        "answer = math.sqrt(2)",
+        "assert abs(answer**2 - 2) < 1e-9",
+        "The square root of two.",
+    }
 
 
 def test_the_leak_check_finds_a_solution_line_left_in_a_release(tmp_path: Path):
@@ -101,15 +110,17 @@ def test_the_planted_answer_replaces_exactly_one_solution(tmp_path: Path):
     source = _demo_source(tmp_path)
     grading.plant_wrong_answer(source, tmp_path / "planted.ipynb", "ex1_code", "answer = -1\n")
     before, after = _cells(source), _cells(tmp_path / "planted.ipynb")
-    changed = [i for i, (a, b) in enumerate(zip(before, after)) if a["source"] != b["source"]]
-    assert changed == [1] and "".join(after[1]["source"]) == "answer = -1\n"
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a["source"] != b["source"]]
+    assert changed == [1]
+    assert "".join(after[1]["source"]) == "answer = -1\n"
 
 
 def test_the_planted_answer_in_the_kit_is_one_the_tests_reject():
-    name, grade_id, answer, test_id = grading.PLANTED
+    name, _grade_id, answer, test_id = grading.PLANTED
     (source,) = [a.source for a in ASSIGNMENTS if a.name == name]
-    (tests,) = ["".join(c["source"]) for c in _cells(source)
-                if c["metadata"].get("nbgrader", {}).get("grade_id") == test_id]
+    (tests,) = [
+        "".join(c["source"]) for c in _cells(source) if c["metadata"].get("nbgrader", {}).get("grade_id") == test_id
+    ]
     scope = {"np": __import__("numpy"), "paths": [Path("a.png")]}
     exec(answer, scope)
     try:
@@ -125,19 +136,19 @@ def test_a_release_refuses_to_delete_students_submissions(tmp_path: Path):
     work = tmp_path / "course" / "submitted" / "ada" / "01_dataset" / "01_dataset_exercises.ipynb"
     work.parent.mkdir(parents=True)
     work.write_text("{}")
-    try:
+    with pytest.raises(RuntimeError, match="submissions of ada") as raised:
         grading.release(load_settings(), tmp_path / "course")
-    except RuntimeError as err:
-        assert "submissions of ada" in str(err) and str(tmp_path / "course" / "submitted") in str(err)
-    else:
-        raise AssertionError("the release went ahead over a student's submission")
+    assert str(tmp_path / "course" / "submitted") in str(raised.value)
     assert work.read_text() == "{}"
 
 
 def test_each_notebook_states_the_points_it_carries():
     for a in ASSIGNMENTS:
-        (about,) = ["".join(c["source"]) for c in _cells(a.source)
-                    if c["metadata"].get("nbgrader", {}).get("grade_id") == "about"]
+        (about,) = [
+            "".join(c["source"])
+            for c in _cells(a.source)
+            if c["metadata"].get("nbgrader", {}).get("grade_id") == "about"
+        ]
         stated = re.search(r"Tests: (\d+) points; written answers: (\d+) points", about.replace("\n", " "))
         assert stated, a.name
         assert (int(stated.group(1)), int(stated.group(2))) == grading.point_totals(a.source), a.name
@@ -149,7 +160,8 @@ def test_the_course_config_gives_training_cells_and_busy_machines_time(tmp_path:
     grading.write_config(tmp_path, load_settings())
     config = {}
     exec((tmp_path / "nbgrader_config.py").read_text(), {"get_config": lambda: _Config(config)})
-    assert config["Execute.timeout"] >= 600 and config["ExecutePreprocessor.timeout"] >= 600  # nbgrader's is 30 s
+    assert config["Execute.timeout"] >= 600
+    assert config["ExecutePreprocessor.timeout"] >= 600
     assert config["Execute.iopub_timeout"] >= 60  # nbgrader's 4 s fails a notebook on a busy machine
     assert config["CourseDirectory.root"] == str(tmp_path)
 
@@ -161,7 +173,7 @@ class _Config:
         object.__setattr__(self, "_store", store)
         object.__setattr__(self, "_prefix", prefix)
 
-    def __getattr__(self, name: str) -> "_Config":
+    def __getattr__(self, name: str) -> _Config:
         return _Config(self._store, f"{self._prefix}{name}.")
 
     def __setattr__(self, name: str, value) -> None:
@@ -171,13 +183,16 @@ class _Config:
 def test_the_grades_check_reads_nbgraders_csv_and_finds_a_wrong_score(tmp_path: Path):
     # the header and the row format of nbgrader's CsvExportPlugin (nbgrader export); bob submitted nothing
     csv = tmp_path / "grades.csv"
-    csv.write_text("assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
-                   "late_submission_penalty,score,max_score\n"
-                   "01_demo,,2025-01-01 10:00:00.000000,ada,,,,2.0,0.0,2.0,3.0\n"
-                   "01_demo,,,bob,,,,0.0,0.0,0.0,3.0\n")
+    csv.write_text(
+        "assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
+        "late_submission_penalty,score,max_score\n"
+        "01_demo,,2025-01-01 10:00:00.000000,ada,,,,2.0,0.0,2.0,3.0\n"
+        "01_demo,,,bob,,,,0.0,0.0,0.0,3.0\n"
+    )
     grades = grading.read_grades(csv)
     assert grades == {("01_demo", "ada"): (2.0, 3.0), ("01_demo", "bob"): (0.0, 3.0)}
     assert grading.grade_problems(grades, {("01_demo", "ada"): (2.0, 3.0)}) == []
     assert grading.grade_problems(grades, {("01_demo", "ada"): (3.0, 3.0), ("02_demo", "ada"): (1.0, 1.0)}) == [
         "grades.csv has no row for 02_demo of ada",
-        "grades.csv gives 01_demo of ada 2 of 3 points, expected 3 of 3"]
+        "grades.csv gives 01_demo of ada 2 of 3 points, expected 3 of 3",
+    ]

@@ -27,7 +27,8 @@ def test_label_batch_sampler_gives_positives():
     batches = list(LabelBatchSampler(labels, labels_per_batch=2, per_label=2, seed=0))
     for batch in batches:
         names = [labels[i] for i in batch]
-        assert len(batch) == 4 and all(names.count(n) >= 2 for n in names)
+        assert len(batch) == 4
+        assert all(names.count(n) >= 2 for n in names)
         assert "c" not in names  # a label with one image can never be a positive
 
 
@@ -51,6 +52,8 @@ def test_resnet_encoder_without_weights_plugs_into_embeddings():
     encoder = ResNetEncoder("resnet18", weights=None).eval()
     x = torch.rand(3, 3, 64, 64)
     assert encoder(x).shape == (3, 512, 2, 2)
-    emb = create_embeddings(encoder, torch.utils.data.DataLoader(TensorDataset(x, x), batch_size=2), "cpu",
-                            pooling="avg")
-    assert emb.shape == (3, 512) and np.isfinite(emb).all()
+    emb = create_embeddings(
+        encoder, torch.utils.data.DataLoader(TensorDataset(x, x), batch_size=2), "cpu", pooling="avg"
+    )
+    assert emb.shape == (3, 512)
+    assert np.isfinite(emb).all()

@@ -11,7 +11,7 @@ def _images(n: int = 8) -> torch.Tensor:
     g = torch.Generator().manual_seed(0)
     images = torch.ones(n, 3, 32, 32)
     for i in range(n):
-        images[i, :, 6 + i:20 + i, 4:28] = torch.rand(3, 1, 1, generator=g)
+        images[i, :, 6 + i : 20 + i, 4:28] = torch.rand(3, 1, 1, generator=g)
     return images
 
 
@@ -21,10 +21,12 @@ def test_suite_makes_one_changed_copy_of_every_image_per_transform():
     assert list(suite) == list(TRANSFORMS)
     for name, copies in suite.items():
         assert copies.shape == images.shape, name
-        assert copies.min() >= 0 and copies.max() <= 1
+        assert copies.min() >= 0
+        assert copies.max() <= 1
         assert (copies - images).abs().mean() > 1e-3, f"{name} left the images unchanged"
     grey = suite["greyscale"]
-    assert torch.allclose(grey[:, 0], grey[:, 1], atol=1 / 255) and torch.allclose(grey[:, 1], grey[:, 2], atol=1 / 255)
+    assert torch.allclose(grey[:, 0], grey[:, 1], atol=1 / 255)
+    assert torch.allclose(grey[:, 1], grey[:, 2], atol=1 / 255)
     assert torch.allclose(suite["70 % + margin"][:, :, :4], torch.ones(1)), "a white margin"
 
 
@@ -33,7 +35,8 @@ def test_table_scores_each_transform_and_the_mean():
     suite = {"same": images.clone(), "reversed": images.flip(0)}
     rows = robustness_table({"pixels": lambda x: pixel_embeddings(x)}, images, suite, metric="euclidean")
     (row,) = rows
-    assert row["same R@1"] == 1.0 and row["reversed R@1"] < 0.5
+    assert row["same R@1"] == 1.0
+    assert row["reversed R@1"] < 0.5
     assert row["mean R@1"] == np.mean([row["same R@1"], row["reversed R@1"]])
 
 

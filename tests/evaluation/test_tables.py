@@ -29,7 +29,9 @@ def test_score_table_by_hand():
     queries = np.array([[1, 0.05], [0.05, 1]], dtype=np.float32)
     rows = score_table({"toy": (collection, queries)}, {"kind": ["a", "a", "b", "b"]}, targets=[1, 3], k=1)
     row = rows[0]
-    assert row["embedding"] == "toy" and row["dims"] == 2
-    assert row["kind P@1"] == 1.0 and row["kind mAP@1"] == 1.0
+    assert row["embedding"] == "toy"
+    assert row["dims"] == 2
+    assert row["kind P@1"] == 1.0
+    assert row["kind mAP@1"] == 1.0
     assert row["R@5"] == 1.0
     assert table_rows(rows, ["embedding", "kind P@1"]) == [["toy", 1.0]]

@@ -51,15 +51,21 @@ def test_identical_rows_are_ordered_by_row_with_every_backend():
 
 
 def _recall(found: list, truth: list) -> float:
-    return float(np.mean([len(set(f.indices) & set(t.indices)) / len(t.indices) for f, t in zip(found, truth)]))
+    return float(
+        np.mean([len(set(f.indices) & set(t.indices)) / len(t.indices) for f, t in zip(found, truth, strict=True)])
+    )
 
 
 def test_ann_recall_rises_with_nprobe_and_is_exact_when_every_list_is_scanned():
     x, queries = _clustered(), _clustered(100, seed=2)
     truth = SimilarityIndex(_index(x)).search_vectors(queries, k=10)
     nlist = default_nlist(len(x))
-    recalls = [_recall(SimilarityIndex(_index(x), backend="faiss-ann", nlist=nlist, nprobe=p)
-                       .search_vectors(queries, k=10), truth) for p in (1, 4, nlist)]
+    recalls = [
+        _recall(
+            SimilarityIndex(_index(x), backend="faiss-ann", nlist=nlist, nprobe=p).search_vectors(queries, k=10), truth
+        )
+        for p in (1, 4, nlist)
+    ]
     assert recalls[0] < recalls[1] <= recalls[2] == 1.0
     assert recalls[0] < 0.95  # one list of many misses neighbours: recall must be measured, not assumed
 
@@ -96,13 +102,35 @@ def test_missing_faiss_says_how_to_install_it(monkeypatch):
 
 def test_cli_search_with_each_backend_agrees(image_folder: Path, tmp_path: Path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--data", str(image_folder), "--run-dir", str(run), "--epochs", "1", "--image-size", "32",
-                 "--batch-size", "4", "--quiet", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(image_folder),
+                "--run-dir",
+                str(run),
+                "--epochs",
+                "1",
+                "--image-size",
+                "32",
+                "--batch-size",
+                "4",
+                "--quiet",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     assert main(["index", "--data", str(image_folder), "--run-dir", str(run), "--quiet"]) == 0
     capsys.readouterr()
     outputs = []
     for backend in ("sklearn", "faiss"):
-        assert main(["search", str(image_folder / "img_003.png"), "-k", "4", "--run-dir", str(run),
-                     "--backend", backend]) == 0
+        assert (
+            main(["search", str(image_folder / "img_003.png"), "-k", "4", "--run-dir", str(run), "--backend", backend])
+            == 0
+        )
         outputs.append(capsys.readouterr().out)
-    assert outputs[0] == outputs[1] and outputs[0].count("img_") == 5
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count("img_") == 5

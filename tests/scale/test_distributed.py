@@ -32,22 +32,52 @@ def test_torchrun_trains_with_ddp_then_indexes_and_searches(tmp_path: Path, caps
     folder = tmp_path / "images"
     make_folder(folder, n=21)  # odd: the two shares of the index differ in size
     run = tmp_path / "run"
-    done = _torchrun("-m", "tutorial_utils", "train", "--data", str(folder), "--run-dir", str(run), "--epochs", "2",
-                     "--image-size", "32", "--batch-size", "4", "--device", "cpu")
+    done = _torchrun(
+        "-m",
+        "tutorial_utils",
+        "train",
+        "--data",
+        str(folder),
+        "--run-dir",
+        str(run),
+        "--epochs",
+        "2",
+        "--image-size",
+        "32",
+        "--batch-size",
+        "4",
+        "--device",
+        "cpu",
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     # rank 0 alone prints and writes: one line per epoch, one summary, the usual files
-    assert done.stdout.count("epoch   1/2") == 1 and done.stdout.count("best validation MSE") == 1
+    assert done.stdout.count("epoch   1/2") == 1
+    assert done.stdout.count("best validation MSE") == 1
     history = json.loads((run / "history.json").read_text())["history"]
-    assert len(history["train_loss"]) == 2 and all(np.isfinite(history["val_loss"]))
+    assert len(history["train_loss"]) == 2
+    assert all(np.isfinite(history["val_loss"]))
     _, _, config, state = load_checkpoint(run / "last.pt")
-    assert config.image_size == 32 and state["epoch"] == 2
+    assert config.image_size == 32
+    assert state["epoch"] == 2
 
     # one more launch (each costs ~10 s here): first one DDP step against the same step in one process,
     # then `python -m tutorial_utils index` itself, in the same two processes
     script = tmp_path / "ddp_step_then_index.py"
     script.write_text(DDP_STEP_THEN_INDEX)
-    done = _torchrun(str(script), str(tmp_path), "index", "--data", str(folder), "--run-dir", str(run),
-                     "--device", "cpu", "--batch-size", "4", "--quiet")
+    done = _torchrun(
+        str(script),
+        str(tmp_path),
+        "index",
+        "--data",
+        str(folder),
+        "--run-dir",
+        str(run),
+        "--device",
+        "cpu",
+        "--batch-size",
+        "4",
+        "--quiet",
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     ddp = [torch.load(tmp_path / f"rank{r}.pt") for r in range(2)]
     single = torch.load(tmp_path / "single.pt")
@@ -58,7 +88,8 @@ def test_torchrun_trains_with_ddp_then_indexes_and_searches(tmp_path: Path, caps
     assert done.stdout.count("indexed 21 images") == 1
     shared = EmbeddingIndex.load(run / "index.json")
     alone = build_index(folder, run / "best.pt", tmp_path / "alone.json", device="cpu", num_workers=0)
-    assert shared.files == alone.files and shared.digests == alone.digests
+    assert shared.files == alone.files
+    assert shared.digests == alone.digests
     np.testing.assert_allclose(shared.embeddings, alone.embeddings, atol=1e-5)
 
     assert main(["search", str(folder / "img_004.png"), "-k", "3", "--run-dir", str(run)]) == 0

@@ -39,12 +39,14 @@ def _reference(folder: Path, checkpoint: Path) -> np.ndarray:
 
 @pytest.mark.parametrize("workers", [0, 2])
 def test_rows_match_the_in_memory_embeddings(image_folder: Path, checkpoint: Path, tmp_path: Path, workers: int):
-    index = build_index(image_folder, checkpoint, tmp_path / "index.json", batch_size=5, device="cpu",
-                        num_workers=workers)
+    index = build_index(
+        image_folder, checkpoint, tmp_path / "index.json", batch_size=5, device="cpu", num_workers=workers
+    )
     assert index.files == [f"img_{i:03d}.png" for i in range(12)]
     np.testing.assert_allclose(index.embeddings, _reference(image_folder, checkpoint), atol=1e-5)
     loaded = EmbeddingIndex.load(tmp_path / "index.json")
-    assert isinstance(loaded.embeddings, np.memmap) and loaded.digests == index.digests
+    assert isinstance(loaded.embeddings, np.memmap)
+    assert loaded.digests == index.digests
     assert not (tmp_path / ".index.json.build").exists()  # the work folder is gone once committed
 
 
@@ -56,8 +58,9 @@ def test_each_file_is_read_once(image_folder: Path, checkpoint: Path, tmp_path: 
     assert sorted(reads) == [f"img_{i:03d}.png" for i in range(12)]
 
 
-def test_interrupted_build_keeps_the_old_index_and_resumes(image_folder: Path, checkpoint: Path, tmp_path: Path,
-                                                           monkeypatch):
+def test_interrupted_build_keeps_the_old_index_and_resumes(
+    image_folder: Path, checkpoint: Path, tmp_path: Path, monkeypatch
+):
     path = tmp_path / "index.json"
     old = build_index(image_folder, checkpoint, path, batch_size=4, device="cpu", num_workers=0)
     old_manifest = path.read_text()
@@ -82,12 +85,12 @@ def test_interrupted_build_keeps_the_old_index_and_resumes(image_folder: Path, c
     monkeypatch.setattr(indexing, "embed_batch", lambda e, x, p: calls.append(len(x)) or real_embed(e, x, p))
     new = build_index(image_folder, checkpoint, path, batch_size=4, device="cpu", num_workers=0)
     assert calls == [4, 4, 4]  # only the 12 rows the first run had not saved
-    assert len(new.files) == 20 and len(list(tmp_path.glob("index-*.npy"))) == 1
+    assert len(new.files) == 20
+    assert len(list(tmp_path.glob("index-*.npy"))) == 1
     np.testing.assert_allclose(new.embeddings, _reference(image_folder, checkpoint), atol=1e-5)
 
 
-def test_a_changed_plan_restarts_instead_of_resuming(image_folder: Path, checkpoint: Path, tmp_path: Path,
-                                                      monkeypatch):
+def test_a_changed_plan_restarts_instead_of_resuming(image_folder: Path, checkpoint: Path, tmp_path: Path, monkeypatch):
     path = tmp_path / "index.json"
     monkeypatch.setattr(indexing, "SAVE_EVERY_S", 0.0)
     real_embed, calls = indexing.embed_batch, []
@@ -103,9 +106,14 @@ def test_a_changed_plan_restarts_instead_of_resuming(image_folder: Path, checkpo
         build_index(image_folder, checkpoint, path, batch_size=4, device="cpu", num_workers=0)
     monkeypatch.setattr(indexing, "embed_batch", real_embed)
     index = build_index(image_folder, checkpoint, path, batch_size=4, device="cpu", num_workers=0, pooling="avg")
-    assert index.embeddings.shape == (12, 256) and index.meta["pooling"] == "avg"
-    np.testing.assert_allclose(index.embeddings[5], build_index(
-        image_folder, checkpoint, tmp_path / "again.json", device="cpu", num_workers=0, pooling="avg").embeddings[5])
+    assert index.embeddings.shape == (12, 256)
+    assert index.meta["pooling"] == "avg"
+    np.testing.assert_allclose(
+        index.embeddings[5],
+        build_index(
+            image_folder, checkpoint, tmp_path / "again.json", device="cpu", num_workers=0, pooling="avg"
+        ).embeddings[5],
+    )
 
 
 def test_hostile_files_are_skipped_and_named(image_folder: Path, checkpoint: Path, tmp_path: Path, caplog):
@@ -114,16 +122,17 @@ def test_hostile_files_are_skipped_and_named(image_folder: Path, checkpoint: Pat
     distinct_image(3, 32).save(png, format="PNG")
     (image_folder / "cut.png").write_bytes(png.getvalue()[:60])
     (image_folder / "notes.jpg").write_text("not a picture")
-    index = build_index(image_folder, checkpoint, tmp_path / "index.json", batch_size=4, device="cpu",
-                        num_workers=2)
-    assert len(index.files) == 12 and index.meta["skipped"] == ["bomb.png", "cut.png", "notes.jpg"]
+    index = build_index(image_folder, checkpoint, tmp_path / "index.json", batch_size=4, device="cpu", num_workers=2)
+    assert len(index.files) == 12
+    assert index.meta["skipped"] == ["bomb.png", "cut.png", "notes.jpg"]
     assert [m.split(":")[0] for m in caplog.messages] == ["skipped bomb.png", "skipped cut.png", "skipped notes.jpg"]
     np.testing.assert_allclose(index.embeddings, _reference(image_folder, checkpoint), atol=1e-5)
     EmbeddingIndex.load(tmp_path / "index.json")  # skipped files do not make it stale
 
 
-def test_a_file_that_disappears_mid_run_is_reported_not_fatal(image_folder: Path, checkpoint: Path,
-                                                              tmp_path: Path, monkeypatch, caplog):
+def test_a_file_that_disappears_mid_run_is_reported_not_fatal(
+    image_folder: Path, checkpoint: Path, tmp_path: Path, monkeypatch, caplog
+):
     real = indexing.list_image_files
 
     def list_then_delete(root):
@@ -133,14 +142,16 @@ def test_a_file_that_disappears_mid_run_is_reported_not_fatal(image_folder: Path
 
     monkeypatch.setattr(indexing, "list_image_files", list_then_delete)
     index = build_index(image_folder, checkpoint, tmp_path / "index.json", device="cpu", num_workers=0)
-    assert "img_007.png" not in index.files and len(index.files) == 11
+    assert "img_007.png" not in index.files
+    assert len(index.files) == 11
     assert caplog.messages == ["skipped img_007.png: disappeared (deleted after the folder was listed)"]
 
 
 def test_a_folder_larger_than_one_block_of_rows(tmp_path: Path, checkpoint: Path):
     make_folder(tmp_path / "many", n=70)
-    index = build_index(tmp_path / "many", checkpoint, tmp_path / "index.json", batch_size=16, device="cpu",
-                        num_workers=1)
+    index = build_index(
+        tmp_path / "many", checkpoint, tmp_path / "index.json", batch_size=16, device="cpu", num_workers=1
+    )
     assert index.embeddings.shape == (70, 256)
     np.testing.assert_allclose(index.embeddings, _reference(tmp_path / "many", checkpoint), atol=1e-5)
 
@@ -152,7 +163,8 @@ def test_the_encoder_gets_every_core_once_the_readers_wait():
 
     before = torch.get_num_threads()
     balance = _ThreadBalance(1, 64, 64, torch.device("cpu"), total=1000)
-    assert balance.prefetch >= 2 and balance.prefetch * 64 * 64 * 64 * 3 <= PREFETCH_BYTES  # bounded read-ahead
+    assert balance.prefetch >= 2
+    assert balance.prefetch * 64 * 64 * 64 * 3 <= PREFETCH_BYTES
     if balance.done is None:
         pytest.skip("the shared counter needs forked reader processes (Linux)")
     with balance:
@@ -191,8 +203,7 @@ def test_a_second_holder_waits_for_the_lock(tmp_path: Path):
     assert events == ["first holds", "first releases", "second holds"]
 
 
-def test_build_index_holds_a_lock_beside_the_index(image_folder: Path, checkpoint: Path, tmp_path: Path,
-                                                   monkeypatch):
+def test_build_index_holds_a_lock_beside_the_index(image_folder: Path, checkpoint: Path, tmp_path: Path, monkeypatch):
     from contextlib import contextmanager
 
     held: list[str] = []
@@ -207,4 +218,5 @@ def test_build_index_holds_a_lock_beside_the_index(image_folder: Path, checkpoin
 
     monkeypatch.setattr(indexing, "file_lock", recording)
     built = build_index(image_folder, checkpoint, tmp_path / "index.json", device="cpu", num_workers=0)
-    assert held == [".index.json.lock", "released"] and len(built.files) == 12
+    assert held == [".index.json.lock", "released"]
+    assert len(built.files) == 12

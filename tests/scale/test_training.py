@@ -28,23 +28,39 @@ def test_alone_on_a_cpu_the_layers_change_nothing(image_folder: Path, tmp_path: 
         train, val, _ = make_loaders(ds, batch_size=4, val_fraction=0.25, seed=3)
         torch.manual_seed(3)
         encoder, decoder = build_models(CONFIG)
-        runs.append(trainer(encoder, decoder, train, val, CONFIG, epochs=2, device="cpu", seed=3,
-                            out_dir=tmp_path / name, verbose=False))
+        runs.append(
+            trainer(
+                encoder,
+                decoder,
+                train,
+                val,
+                CONFIG,
+                epochs=2,
+                device="cpu",
+                seed=3,
+                out_dir=tmp_path / name,
+                verbose=False,
+            )
+        )
         weights.append(read_checkpoint(tmp_path / name / "best.pt")["encoder"])
-    assert runs[0].train_loss == runs[1].train_loss and runs[0].val_loss == runs[1].val_loss
+    assert runs[0].train_loss == runs[1].train_loss
+    assert runs[0].val_loss == runs[1].val_loss
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
-    assert not (tmp_path / "plain" / "last.pt").exists() and (tmp_path / "scaled" / "last.pt").is_file()
+    assert not (tmp_path / "plain" / "last.pt").exists()
+    assert (tmp_path / "scaled" / "last.pt").is_file()
 
 
 def test_resume_continues_after_the_last_epoch(tmp_path: Path, capsys):
     ds = _pairs(6)
     loader = DataLoader(ds, batch_size=3)
     encoder, decoder = build_models(CONFIG)
-    first = fit_at_scale(encoder, decoder, loader, loader, CONFIG, epochs=2, out_dir=tmp_path, device="cpu",
-                         verbose=False)
+    first = fit_at_scale(
+        encoder, decoder, loader, loader, CONFIG, epochs=2, out_dir=tmp_path, device="cpu", verbose=False
+    )
     encoder2, decoder2 = build_models(CONFIG)
-    resumed = fit_at_scale(encoder2, decoder2, loader, loader, CONFIG, epochs=4, out_dir=tmp_path, device="cpu",
-                           resume=True)
+    resumed = fit_at_scale(
+        encoder2, decoder2, loader, loader, CONFIG, epochs=4, out_dir=tmp_path, device="cpu", resume=True
+    )
     assert "resumed from" in capsys.readouterr().out
     assert len(resumed.train_loss) == 4
     assert resumed.train_loss[:2] == first.train_loss

@@ -20,7 +20,9 @@ def _real(n: int = 300, d: int = 16) -> np.ndarray:
 def test_made_vectors_stay_near_the_real_ones_and_repeat_with_the_seed():
     real = _real()
     x, q = make_vectors(real, 5000, 50, seed=1, chunk=1234)
-    assert x.shape == (5000, 16) and q.shape == (50, 16) and x.dtype == np.float32
+    assert x.shape == (5000, 16)
+    assert q.shape == (50, 16)
+    assert x.dtype == np.float32
     again, _ = make_vectors(real, 5000, 50, seed=1, chunk=1234)
     assert np.array_equal(x, again)
     assert not np.array_equal(x, make_vectors(real, 5000, seed=2)[0])
@@ -33,7 +35,8 @@ def test_made_vectors_stay_near_the_real_ones_and_repeat_with_the_seed():
 def test_nearest_real_neighbours_excludes_itself():
     real = _real(50)
     near = nearest_real_neighbours(real, 3)
-    assert near.shape == (50, 3) and not any(i in row for i, row in enumerate(near))
+    assert near.shape == (50, 3)
+    assert not any(i in row for i, row in enumerate(near))
 
 
 def test_recall_at_k():
@@ -50,4 +53,5 @@ def test_recall_curve_reaches_one_when_every_list_is_probed():
     ann = SimilarityIndex(index, backend="faiss-ann")
     curve = recall_curve(ann, q, truth, [1, ann.backend.nlist], repeats=2)
     assert [c["nprobe"] for c in curve] == [1, ann.backend.nlist]
-    assert curve[0]["recall"] < curve[1]["recall"] == 1.0 and all(c["seconds"] > 0 for c in curve)
+    assert curve[0]["recall"] < curve[1]["recall"] == 1.0
+    assert all(c["seconds"] > 0 for c in curve)

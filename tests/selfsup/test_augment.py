@@ -26,8 +26,14 @@ def _pattern(n: int = 6, size: int = 32, seed: int = 0) -> torch.Tensor:
 def test_every_augmentation_keeps_a_white_image_white():
     white = torch.ones(4, 3, 32, 32)
     g = torch.Generator().manual_seed(0)
-    for view in (random_geometry(white, g, 0.5, 1.5, 30), random_colour(white, g, p=1.0), to_grey(white),
-                 gaussian_blur(white, 1.5), outline(white), random_views(white, g)):
+    for view in (
+        random_geometry(white, g, 0.5, 1.5, 30),
+        random_colour(white, g, p=1.0),
+        to_grey(white),
+        gaussian_blur(white, 1.5),
+        outline(white),
+        random_views(white, g),
+    ):
         assert view.shape == white.shape
         assert torch.allclose(view, white, atol=1e-5)
 
@@ -66,9 +72,11 @@ def test_random_views_repeat_with_the_seed_and_differ_between_draws():
     b = random_views(images, torch.Generator().manual_seed(3))
     g = torch.Generator().manual_seed(3)
     c, d = random_views(images, g), random_views(images, g)
-    assert torch.equal(a, b) and torch.equal(a, c)
+    assert torch.equal(a, b)
+    assert torch.equal(a, c)
     assert not torch.allclose(c, d)
-    assert a.min() >= 0 and a.max() <= 1
+    assert a.min() >= 0
+    assert a.max() <= 1
 
 
 def test_views_with_everything_off_are_the_images():

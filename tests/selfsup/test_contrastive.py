@@ -20,8 +20,9 @@ def test_nt_xent_prefers_matching_pairs():
     matched = nt_xent(z, z.clone())
     shuffled = nt_xent(z, z[[1, 2, 3, 0]])
     assert matched < shuffled
-    assert matched.item() == pytest.approx(torch.nn.functional.cross_entropy(
-        torch.tensor([[1 / 0.2] + [0.0] * 6]), torch.tensor([0])).item(), rel=1e-4)
+    assert matched.item() == pytest.approx(
+        torch.nn.functional.cross_entropy(torch.tensor([[1 / 0.2] + [0.0] * 6]), torch.tensor([0])).item(), rel=1e-4
+    )
 
 
 def test_folding_batch_norm_gives_the_lesson_encoder_with_the_same_outputs():
@@ -56,9 +57,14 @@ def test_train_contrastive_lowers_the_loss_and_reports_every_epoch():
     seen = []
     light = ViewSettings(max_zoom=1.0, blur_p=0, outline_p=0)
     settings = ContrastiveSettings(epochs=4, batch_size=16, lr=3e-3, views=light)
-    model, losses = train_contrastive((images * 255).to(torch.uint8), settings, channels=(4, 8, 8, 16, 16),
-                                      on_epoch=lambda e, loss, s, m: seen.append((e, loss, m.training)))
-    assert [e for e, _, _ in seen] == [1, 2, 3, 4] and not any(t for _, _, t in seen)
+    _model, losses = train_contrastive(
+        (images * 255).to(torch.uint8),
+        settings,
+        channels=(4, 8, 8, 16, 16),
+        on_epoch=lambda e, loss, s, m: seen.append((e, loss, m.training)),
+    )
+    assert [e for e, _, _ in seen] == [1, 2, 3, 4]
+    assert not any(t for _, _, t in seen)
     assert losses == [loss for _, loss, _ in seen]
     assert losses[-1] < losses[0]
     with pytest.raises(ValueError, match="fewer than one batch"):

@@ -109,8 +109,9 @@ def epoch_returns_tensor(encoder, decoder, loader, loss_fn, optimizer):
 def embed_shuffled(encoder, dataset, batch_size=64):
     torch.manual_seed(0)
     with torch.no_grad():
-        return np.concatenate([encoder(x).flatten(1).numpy()
-                               for x, _ in DataLoader(dataset, batch_size=batch_size, shuffle=True)])
+        return np.concatenate(
+            [encoder(x).flatten(1).numpy() for x, _ in DataLoader(dataset, batch_size=batch_size, shuffle=True)]
+        )
 
 
 def embed_with_grad(encoder, dataset, batch_size=64):
@@ -204,14 +205,16 @@ WRONG = [
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_the_packages_version_passes(name):
     report = check(name, TASKS[name].reference)
-    assert report.written and report.passed, str(report)
+    assert report.written, str(report)
+    assert report.passed, str(report)
     assert "✗" not in str(report)
 
 
 @pytest.mark.parametrize(("name", "wrong", "named"), WRONG, ids=[f"{n}-{f.__name__}" for n, f, _ in WRONG])
 def test_a_wrong_answer_fails_and_the_check_names_the_mistake(name, wrong, named):
     report = check(name, wrong)
-    assert report.written and not report.passed
+    assert report.written
+    assert not report.passed
     failed = [text for ok, text in report.findings if not ok]
     assert any(named in text for text in failed), str(report)
     assert "✗" in str(report)
@@ -227,10 +230,12 @@ def test_the_lesson_asks_for_the_task_and_the_unwritten_stub_falls_back(name, ca
     stub = _define(cells[f"task-{name}"], name)
     assert f'your_turn("{name}", {name})' in cells[f"task-{name}-check"]
     report = check(name, stub)
-    assert not report.written and not report.passed
+    assert not report.written
+    assert not report.passed
     assert your_turn(name, stub) is TASKS[name].reference
     out = capsys.readouterr().out
-    assert "not written yet" in out and f"solutions/{TASKS[name].notebook}_solutions.ipynb" in out
+    assert "not written yet" in out
+    assert f"solutions/{TASKS[name].notebook}_solutions.ipynb" in out
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))
@@ -257,4 +262,5 @@ def test_running_the_check_cell_twice_does_not_pass_the_package_off_as_the_learn
     again = your_turn(name, your_turn(name, stub))  # the check cell, run a second time without the task cell
     assert again is TASKS[name].reference
     out = capsys.readouterr().out
-    assert "checks pass" not in out and "run the cell that defines your function" in out
+    assert "checks pass" not in out
+    assert "run the cell that defines your function" in out

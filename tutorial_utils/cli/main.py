@@ -24,11 +24,22 @@ def _cmd_train(args: argparse.Namespace) -> None:
     device = init_distributed(pick_device(args.device))
     config = ModelConfig(image_size=args.image_size, output=args.output)
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
-    history = train_folder(args.data, args.run_dir, config, settings, device=str(device), verbose=not args.quiet,
-                           trainer=fit_at_scale, resume=args.resume, progress=not args.quiet)
+    history = train_folder(
+        args.data,
+        args.run_dir,
+        config,
+        settings,
+        device=str(device),
+        verbose=not args.quiet,
+        trainer=fit_at_scale,
+        resume=args.resume,
+        progress=not args.quiet,
+    )
     if is_main_process():
-        print(f"best validation MSE {history.best_val_loss:.4f} at epoch {history.best_epoch}; "
-              f"checkpoint: {Path(args.run_dir) / BEST_CHECKPOINT}")
+        print(
+            f"best validation MSE {history.best_val_loss:.4f} at epoch {history.best_epoch}; "
+            f"checkpoint: {Path(args.run_dir) / BEST_CHECKPOINT}"
+        )
 
 
 def _cmd_index(args: argparse.Namespace) -> None:
@@ -38,8 +49,16 @@ def _cmd_index(args: argparse.Namespace) -> None:
         checkpoint = args.checkpoint or Path(args.run_dir) / BEST_CHECKPOINT
     out = args.out or Path(args.run_dir) / INDEX_FILE
     device = init_distributed(pick_device(args.device))
-    index = build_index(args.data, checkpoint, out, pooling=args.pooling, device=str(device),
-                        batch_size=args.batch_size, num_workers=args.workers, progress=not args.quiet)
+    index = build_index(
+        args.data,
+        checkpoint,
+        out,
+        pooling=args.pooling,
+        device=str(device),
+        batch_size=args.batch_size,
+        num_workers=args.workers,
+        progress=not args.quiet,
+    )
     if is_main_process():
         print(f"indexed {len(index.files)} images ({index.embeddings.shape[1]} values each) -> {out}")
 
@@ -60,7 +79,7 @@ def _cmd_search(args: argparse.Namespace) -> None:
     searcher = SimilarityIndex(index, embedder, metric=args.metric, backend=args.backend)
     (result,) = searcher.search(args.query, k=args.k)
     print(f"{args.k} nearest images to {args.query} ({args.metric} distance):")
-    for rank, (path, dist) in enumerate(zip(result.paths, result.distances), start=1):
+    for rank, (path, dist) in enumerate(zip(result.paths, result.distances, strict=True), start=1):
         print(f"{rank:3d}. {dist:.4f}  {path}")
     if args.picture:
         from ..plots import plot_neighbours  # matplotlib only when a picture is asked for
@@ -80,11 +99,15 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     for column in args.column if args.labels is not None else []:
         labels = read_labels(args.labels, index.files, column=column)
         scores = score_embeddings(index.embeddings, labels, k=args.k, metric=args.metric)
-        print(f"{column}: " + ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
-              + f"  ({len(index.files)} images, {len(set(labels))} labels, {args.metric}, leave-one-out)")
+        print(
+            f"{column}: "
+            + ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
+            + f"  ({len(index.files)} images, {len(set(labels))} labels, {args.metric}, leave-one-out)"
+        )
         if args.per_label:
-            for name, value in sorted(per_label_precision(index.embeddings, labels, args.k, args.metric).items(),
-                                      key=lambda kv: -kv[1]):
+            for name, value in sorted(
+                per_label_precision(index.embeddings, labels, args.k, args.metric).items(), key=lambda kv: -kv[1]
+            ):
                 print(f"    {value:.3f}  {name}")
     if args.queries is None and not args.robustness:
         return
@@ -99,12 +122,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         rows = {name: i for i, name in enumerate(index.files)}
         unknown = sorted({a for a in answers if a not in rows})
         if unknown:
-            raise ValueError(f"{query_labels}: {len(unknown)} answer(s) in column {args.target_column!r} "
-                             f"are not in the index, e.g. {unknown[0]}")
+            raise ValueError(
+                f"{query_labels}: {len(unknown)} answer(s) in column {args.target_column!r} "
+                f"are not in the index, e.g. {unknown[0]}"
+            )
         vectors = embedder(paths)
         recall = recall_at_k(index.embeddings, vectors, [rows[a] for a in answers], (1, 5), args.metric)
-        print(f"queries: R@1 {recall['R@1']:.3f}, R@5 {recall['R@5']:.3f}  ({len(paths)} images of {args.queries}, "
-              f"right answer from column {args.target_column!r}, {args.metric})")
+        print(
+            f"queries: R@1 {recall['R@1']:.3f}, R@5 {recall['R@5']:.3f}  ({len(paths)} images of {args.queries}, "
+            f"right answer from column {args.target_column!r}, {args.metric})"
+        )
     if args.robustness:
         import numpy as np
         import torch
@@ -113,11 +140,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         from ..evaluation.robustness import robustness_suite, suite_recall
 
         images = torch.stack([image_to_tensor(p, embedder.image_size) for p in index.paths])
-        print(f"robustness: restyled copies of the {len(images)} indexed images, "
-              f"each must find its original ({args.metric})")
+        print(
+            f"robustness: restyled copies of the {len(images)} indexed images, "
+            f"each must find its original ({args.metric})"
+        )
         suite = robustness_suite(images)
-        recall = suite_recall(index.embeddings, embedder, suite, np.arange(len(images)),
-                              metric=args.metric)
+        recall = suite_recall(index.embeddings, embedder, suite, np.arange(len(images)), metric=args.metric)
         for name in suite:
             print(f"    {name:<14} R@1 {recall[f'{name} R@1']:.3f}, R@5 {recall[f'{name} R@5']:.3f}")
         print(f"    {'mean':<14} R@1 {recall['mean R@1']:.3f}")
@@ -125,13 +153,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with its subcommands."""
-    parser = argparse.ArgumentParser(prog="python -m tutorial_utils",
-                                     description="Image similarity search with a convolutional autoencoder.")
+    parser = argparse.ArgumentParser(
+        prog="python -m tutorial_utils", description="Image similarity search with a convolutional autoencoder."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--run-dir", type=Path, default=CLI_RUN,
-                       help="folder for checkpoints and index (%(default)s)")
+        p.add_argument("--run-dir", type=Path, default=CLI_RUN, help="folder for checkpoints and index (%(default)s)")
         p.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
 
     p = sub.add_parser("train", help="train the autoencoder on a folder of images")
@@ -141,8 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=TrainSettings.lr)
     p.add_argument("--seed", type=int, default=TrainSettings.seed)
     p.add_argument("--image-size", type=int, default=64, help="side in pixels, a multiple of 32 (%(default)s)")
-    p.add_argument("--output", choices=["relu", "sigmoid"], default="sigmoid",
-                   help="decoder's last activation (%(default)s; relu is the original tutorial's)")
+    p.add_argument(
+        "--output",
+        choices=["relu", "sigmoid"],
+        default="sigmoid",
+        help="decoder's last activation (%(default)s; relu is the original tutorial's)",
+    )
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
     common(p)
@@ -151,18 +183,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="embed every image of a folder and save the search index")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of images (%(default)s)")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--checkpoint", type=Path, default=None,
-                       help="an autoencoder or self-supervised checkpoint (default: RUN_DIR/best.pt)")
-    which.add_argument("--model", choices=["autoencoder", "simclr"], default="autoencoder",
-                       help="autoencoder: RUN_DIR/best.pt; simclr: the shipped self-supervised embedding "
-                            "(data/pretrained/simclr.pt, no training needed) (%(default)s)")
+    which.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="an autoencoder or self-supervised checkpoint (default: RUN_DIR/best.pt)",
+    )
+    which.add_argument(
+        "--model",
+        choices=["autoencoder", "simclr"],
+        default="autoencoder",
+        help="autoencoder: RUN_DIR/best.pt; simclr: the shipped self-supervised embedding "
+        "(data/pretrained/simclr.pt, no training needed) (%(default)s)",
+    )
     p.add_argument("--out", type=Path, default=None, help="default: RUN_DIR/index.json")
-    p.add_argument("--pooling", choices=["flatten", "avg"], default="flatten",
-                   help="how an autoencoder's feature map becomes a vector; the simclr embedding is one already")
+    p.add_argument(
+        "--pooling",
+        choices=["flatten", "avg"],
+        default="flatten",
+        help="how an autoencoder's feature map becomes a vector; the simclr embedding is one already",
+    )
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--workers", type=int, default=None,
-                   help="DataLoader processes that read and decode files "
-                        "(default: one per four cores, 1 to 4; none on a 1-core machine)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="DataLoader processes that read and decode files "
+        "(default: one per four cores, 1 to 4; none on a 1-core machine)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     common(p)
     p.set_defaults(func=_cmd_index)
@@ -174,28 +222,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", type=Path, default=None, help="default: the one the index was built with")
     p.add_argument("--metric", choices=["cosine", "euclidean"], default="cosine")
     p.add_argument("--picture", type=Path, default=None, help="also save a PNG of the query and its neighbours")
-    p.add_argument("--backend", choices=list(BACKENDS), default="sklearn",
-                   help="sklearn (exact), faiss (exact, faster) or faiss-ann (approximate); faiss needs "
-                        "pip install -e '.[scale]' (%(default)s)")
+    p.add_argument(
+        "--backend",
+        choices=list(BACKENDS),
+        default="sklearn",
+        help="sklearn (exact), faiss (exact, faster) or faiss-ann (approximate); faiss needs "
+        "pip install -e '.[scale]' (%(default)s)",
+    )
     common(p)
     p.set_defaults(func=_cmd_search)
 
-    p = sub.add_parser("evaluate", help="score an index: precision@k and mAP@k against labels, recall of known "
-                                        "queries, recall of restyled copies")
+    p = sub.add_parser(
+        "evaluate",
+        help="score an index: precision@k and mAP@k against labels, recall of known queries, recall of restyled copies",
+    )
     p.add_argument("--labels", type=Path, default=None, help="CSV with a 'file' column (names as in the index)")
     p.add_argument("--column", nargs="+", default=["category"], help="label column(s) to score (%(default)s)")
     p.add_argument("--index", type=Path, default=None, help="default: RUN_DIR/index.json")
     p.add_argument("-k", type=int, default=10, help="neighbours per query (%(default)s)")
     p.add_argument("--metric", choices=["cosine", "euclidean"], default="cosine")
     p.add_argument("--per-label", action="store_true", help="also print P@k for each label")
-    p.add_argument("--queries", type=Path, default=None,
-                   help="a folder of query images (never indexed) whose right answers are known: prints R@1 and R@5")
+    p.add_argument(
+        "--queries",
+        type=Path,
+        default=None,
+        help="a folder of query images (never indexed) whose right answers are known: prints R@1 and R@5",
+    )
     p.add_argument("--query-labels", type=Path, default=None, help="their CSV (default: labels.csv beside --queries)")
-    p.add_argument("--target-column", default="base_file",
-                   help="column of --query-labels naming the indexed file each query should find (%(default)s)")
-    p.add_argument("--robustness", action="store_true",
-                   help="restyle every indexed image 7 ways (hue, grey, rotation, 70%% size, blur, JPEG, outline) "
-                        "and print how often each copy finds its original")
+    p.add_argument(
+        "--target-column",
+        default="base_file",
+        help="column of --query-labels naming the indexed file each query should find (%(default)s)",
+    )
+    p.add_argument(
+        "--robustness",
+        action="store_true",
+        help="restyle every indexed image 7 ways (hue, grey, rotation, 70%% size, blur, JPEG, outline) "
+        "and print how often each copy finds its original",
+    )
     common(p)
     p.set_defaults(func=_cmd_evaluate)
     return parser
@@ -215,8 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; the previous index and checkpoints are intact (index and train --resume continue)",
-              file=sys.stderr)
+        print(
+            "interrupted; the previous index and checkpoints are intact (index and train --resume continue)",
+            file=sys.stderr,
+        )
         return 130
     finally:
         log.removeHandler(handler)

@@ -22,8 +22,13 @@ def pixel_embeddings(images: torch.Tensor) -> np.ndarray:
     return images.flatten(1).numpy().astype(np.float32)
 
 
-def pca_embeddings(images: torch.Tensor, dims: int = 256, seed: int = 0,
-                   fit_on: torch.Tensor | None = None, queries: torch.Tensor | None = None):
+def pca_embeddings(
+    images: torch.Tensor,
+    dims: int = 256,
+    seed: int = 0,
+    fit_on: torch.Tensor | None = None,
+    queries: torch.Tensor | None = None,
+):
     """Pixels projected on the ``dims`` main directions of variance of ``fit_on`` (default: the same images).
 
     Pass the collection as ``fit_on`` to embed new queries in the collection's PCA space, or pass
@@ -43,8 +48,9 @@ def pca_projector(fit_on: torch.Tensor, dims: int = 256, seed: int = 0):
     return lambda images: pca.transform(pixel_embeddings(images)).astype(np.float32)
 
 
-def colour_histogram_tensor(images: torch.Tensor, bins: int = 8, drop_white: bool = True,
-                            sqrt: bool = True) -> torch.Tensor:
+def colour_histogram_tensor(
+    images: torch.Tensor, bins: int = 8, drop_white: bool = True, sqrt: bool = True
+) -> torch.Tensor:
     """A bins^3 RGB histogram per image, normalised to sum 1, as an (N, bins^3) tensor on the images' device.
 
     ``drop_white`` removes the brightest bin, which the white background fills in every emoji;

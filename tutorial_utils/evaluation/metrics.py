@@ -39,8 +39,9 @@ def precision_at_k(relevant: np.ndarray, k: int | None = None) -> float:
     return float(relevant[:, :k].mean())
 
 
-def average_precision_at_k(relevant: np.ndarray, n_relevant: np.ndarray | None = None,
-                           k: int | None = None) -> np.ndarray:
+def average_precision_at_k(
+    relevant: np.ndarray, n_relevant: np.ndarray | None = None, k: int | None = None
+) -> np.ndarray:
     """AP@k of each query: the mean of precision@i over the ranks i <= k holding a relevant item.
 
     The sum is divided by min(k, number of relevant items in the collection) when ``n_relevant`` is
@@ -54,8 +55,9 @@ def average_precision_at_k(relevant: np.ndarray, n_relevant: np.ndarray | None =
     return np.divide(hits, denom, out=np.zeros_like(hits), where=denom > 0)
 
 
-def mean_average_precision_at_k(relevant: np.ndarray, n_relevant: np.ndarray | None = None,
-                                k: int | None = None) -> float:
+def mean_average_precision_at_k(
+    relevant: np.ndarray, n_relevant: np.ndarray | None = None, k: int | None = None
+) -> float:
     """mAP@k: the mean of :func:`average_precision_at_k` over queries."""
     return float(average_precision_at_k(relevant, n_relevant, k).mean())
 
@@ -82,30 +84,37 @@ def score_embeddings(embeddings: np.ndarray, labels: Sequence, k: int = 10, metr
     return score_neighbours(leave_one_out_neighbours(embeddings, k, metric), labels)
 
 
-def per_label_precision(embeddings: np.ndarray, labels: Sequence, k: int = 10,
-                        metric: str = "cosine") -> dict[str, float]:
+def per_label_precision(
+    embeddings: np.ndarray, labels: Sequence, k: int = 10, metric: str = "cosine"
+) -> dict[str, float]:
     """P@k of the queries of each label separately: which groups does the embedding find well?"""
     rel = relevance(leave_one_out_neighbours(embeddings, k, metric), labels)
     labels = np.asarray(labels)
     return {name: float(rel[labels == name].mean()) for name in sorted(set(labels.tolist()))}
 
 
-def neighbour_label_matrix(embeddings: np.ndarray, labels: Sequence, k: int = 10,
-                           metric: str = "cosine") -> tuple[list[str], np.ndarray]:
+def neighbour_label_matrix(
+    embeddings: np.ndarray, labels: Sequence, k: int = 10, metric: str = "cosine"
+) -> tuple[list[str], np.ndarray]:
     """(names, M) where M[a, b] is the share of the k neighbours of label-a queries that have label b."""
     labels = np.asarray(labels)
     names = sorted(set(labels.tolist()))
     pos = {n: i for i, n in enumerate(names)}
     nbr_labels = labels[leave_one_out_neighbours(embeddings, k, metric)]
     matrix = np.zeros((len(names), len(names)))
-    for q, row in zip(labels, nbr_labels):
+    for q, row in zip(labels, nbr_labels, strict=True):
         for lab in row:
             matrix[pos[q], pos[lab]] += 1
     return names, matrix / matrix.sum(1, keepdims=True)
 
 
-def recall_at_k(index_embeddings: np.ndarray, query_embeddings: np.ndarray, targets: Sequence[int],
-                ks: Sequence[int] = (1, 5), metric: str = "cosine") -> dict[str, float]:
+def recall_at_k(
+    index_embeddings: np.ndarray,
+    query_embeddings: np.ndarray,
+    targets: Sequence[int],
+    ks: Sequence[int] = (1, 5),
+    metric: str = "cosine",
+) -> dict[str, float]:
     """Share of queries whose known right answer (row ``targets[q]`` of the index) is among their k nearest."""
     nn_model = NearestNeighbors(metric=metric, algorithm="brute").fit(index_embeddings)
     _, idx = nn_model.kneighbors(query_embeddings, n_neighbors=min(max(ks), len(index_embeddings)))

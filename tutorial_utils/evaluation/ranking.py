@@ -23,8 +23,9 @@ from ..models import channels_last
 from ..training import seed_everything
 
 
-def triplet_margin_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor,
-                        margin: float = 0.2) -> torch.Tensor:
+def triplet_margin_loss(
+    anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, margin: float = 0.2
+) -> torch.Tensor:
     """Mean over explicit triplets of max(0, d(a, p) - d(a, n) + margin), d the cosine distance 1 - cos."""
     a, p, n = (F.normalize(t, dim=1) for t in (anchor, positive, negative))
     return F.relu((1 - (a * p).sum(1)) - (1 - (a * n).sum(1)) + margin).mean()

@@ -81,8 +81,10 @@ TRANSFORMS: dict[str, Callable[[Image.Image, int], Image.Image]] = {
 def robustness_suite(images: torch.Tensor, transforms: Mapping[str, Callable] = TRANSFORMS) -> dict[str, torch.Tensor]:
     """{transform name: (N, 3, S, S) float copies}, copy i made from image i (the row it must find)."""
     originals = [tensor_to_pil(im) for im in images]
-    return {name: torch.stack([pil_to_float_tensor(fn(im, i)) for i, im in enumerate(originals)])
-            for name, fn in transforms.items()}
+    return {
+        name: torch.stack([pil_to_float_tensor(fn(im, i)) for i, im in enumerate(originals)])
+        for name, fn in transforms.items()
+    }
 
 
 def suite_recall(
@@ -121,5 +123,7 @@ def robustness_table(
     targets = np.arange(len(first)) if targets is None else np.asarray(targets)
     if len(targets) != len(first):
         raise ValueError(f"{len(targets)} targets for {len(first)} copies per transform")
-    return [{"embedding": name, **suite_recall(embed(images), embed, suite, targets, ks, metric)}
-            for name, embed in embedders.items()]
+    return [
+        {"embedding": name, **suite_recall(embed(images), embed, suite, targets, ks, metric)}
+        for name, embed in embedders.items()
+    ]

@@ -28,8 +28,9 @@ def baseline_embeddings(images: torch.Tensor, queries: torch.Tensor | None = Non
     return out
 
 
-def encoder_embeddings(encoder: nn.Module, images: torch.Tensor, queries: torch.Tensor | None = None,
-                       pooling: str = "flatten") -> Pair:
+def encoder_embeddings(
+    encoder: nn.Module, images: torch.Tensor, queries: torch.Tensor | None = None, pooling: str = "flatten"
+) -> Pair:
     """(collection, queries) embeddings from one encoder."""
     encoded_queries = None if queries is None else embed_images(encoder, queries, pooling)
     return embed_images(encoder, images, pooling), encoded_queries

@@ -26,7 +26,7 @@ def import_faiss() -> Any:
         import faiss
     except ImportError as err:
         raise ImportError(
-            "the faiss backends need FAISS, which is not installed: pip install -e \".[scale]\" "
+            'the faiss backends need FAISS, which is not installed: pip install -e ".[scale]" '
             "(or: pip install faiss-cpu, conda install -c conda-forge faiss-cpu)"
         ) from err
     return faiss
@@ -48,9 +48,20 @@ def default_nlist(n: int) -> int:
 class FaissBackend:
     """FAISS, exact (``ann=False``: a flat index) or approximate (IVF or HNSW)."""
 
-    def __init__(self, vectors: np.ndarray, metric: str, ann: bool = False, kind: str = "ivf",
-                 nlist: int | None = None, nprobe: int = 16, m: int = 32, ef_construction: int = 80,
-                 ef_search: int = 64, train_size: int | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        metric: str,
+        ann: bool = False,
+        kind: str = "ivf",
+        nlist: int | None = None,
+        nprobe: int = 16,
+        m: int = 32,
+        ef_construction: int = 80,
+        ef_search: int = 64,
+        train_size: int | None = None,
+        seed: int = 0,
+    ) -> None:
         if metric not in METRICS:
             raise ValueError(f"the faiss backends support {METRICS}, not {metric!r}")
         faiss = import_faiss()

@@ -93,11 +93,19 @@ def _collate(items: list[_Item]) -> list[_Item]:
     return items
 
 
-def _plan(files: list[str], root: Path, checkpoint_sha1: str, pooling: str, image_size: int, dim: int,
-          world: int) -> dict[str, Any]:
-    return {"root": str(root), "files_sha1": hashlib.sha1("\n".join(files).encode()).hexdigest(), "n": len(files),
-            "checkpoint_sha1": checkpoint_sha1, "pooling": pooling, "image_size": image_size, "dim": dim,
-            "world": world}
+def _plan(
+    files: list[str], root: Path, checkpoint_sha1: str, pooling: str, image_size: int, dim: int, world: int
+) -> dict[str, Any]:
+    return {
+        "root": str(root),
+        "files_sha1": hashlib.sha1("\n".join(files).encode()).hexdigest(),
+        "n": len(files),
+        "checkpoint_sha1": checkpoint_sha1,
+        "pooling": pooling,
+        "image_size": image_size,
+        "dim": dim,
+        "world": world,
+    }
 
 
 def _shard(n: int, rank: int, world: int) -> range:
@@ -184,8 +192,9 @@ def build_index(
         return _build_index(*args)
 
 
-def _build_index(data, checkpoint, index_path, pooling, batch_size, device, num_workers, progress, max_pixels
-                 ) -> EmbeddingIndex:
+def _build_index(
+    data, checkpoint, index_path, pooling, batch_size, device, num_workers, progress, max_pixels
+) -> EmbeddingIndex:
     rank, world = process_group_info()
     root = Path(data).resolve()
     index_path = Path(index_path)
@@ -205,12 +214,12 @@ def _build_index(data, checkpoint, index_path, pooling, batch_size, device, num_
     plan = _plan(files, root, checkpoint_sha1, pooling, size, dim, world)
     rows_file = work / "embeddings.npy"
 
-    if rank == 0:  # resume only a build of exactly this plan; anything else starts cleanly
-        if _read_json(work / "plan.json") != plan or not rows_file.is_file():
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
-            np.lib.format.open_memmap(rows_file, mode="w+", dtype=np.float32, shape=(len(files), dim)).flush()
-            atomic_write(work / "plan.json", lambda tmp: tmp.write_text(json.dumps(plan)))
+    # resume only a build of exactly this plan; anything else starts cleanly
+    if rank == 0 and (_read_json(work / "plan.json") != plan or not rows_file.is_file()):
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        np.lib.format.open_memmap(rows_file, mode="w+", dtype=np.float32, shape=(len(files), dim)).flush()
+        atomic_write(work / "plan.json", lambda tmp: tmp.write_text(json.dumps(plan)))
     barrier()
 
     rows = np.load(rows_file, mmap_mode="r+")
@@ -229,10 +238,20 @@ def _build_index(data, checkpoint, index_path, pooling, batch_size, device, num_
     workers = workers if len(todo) > batch_size else 0
     balance = _ThreadBalance(workers, batch_size, size, device, len(todo))
     extra = {"prefetch_factor": balance.prefetch, "multiprocessing_context": balance.context} if workers else {}
-    loader = DataLoader(ImageFileReader(paths, todo, size, max_pixels, balance.done), batch_size=batch_size,
-                        collate_fn=_collate, num_workers=workers, **extra)
-    bar = tqdm(total=len(shard), initial=state["done"], desc=f"indexing{f' (rank {rank})' if world > 1 else ''}",
-               unit="img", disable=not progress)
+    loader = DataLoader(
+        ImageFileReader(paths, todo, size, max_pixels, balance.done),
+        batch_size=batch_size,
+        collate_fn=_collate,
+        num_workers=workers,
+        **extra,
+    )
+    bar = tqdm(
+        total=len(shard),
+        initial=state["done"],
+        desc=f"indexing{f' (rank {rank})' if world > 1 else ''}",
+        unit="img",
+        disable=not progress,
+    )
     last_save = time.monotonic()
     with balance:
         for items in loader:
@@ -254,8 +273,9 @@ def _build_index(data, checkpoint, index_path, pooling, batch_size, device, num_
     return index
 
 
-def _embed_items(items: list[_Item], encoder: torch.nn.Module, pooling: str,
-                 rows: np.ndarray, state: dict[str, Any]) -> None:
+def _embed_items(
+    items: list[_Item], encoder: torch.nn.Module, pooling: str, rows: np.ndarray, state: dict[str, Any]
+) -> None:
     """Embed the readable images of a batch into their rows; record every file's digest, stat or error."""
     good = [it for it in items if it.pixels is not None]
     if good:
@@ -270,8 +290,17 @@ def _embed_items(items: list[_Item], encoder: torch.nn.Module, pooling: str,
     state["done"] += len(items)
 
 
-def _finish(work: Path, index_path: Path, root: Path, files: list[str], world: int, checkpoint: str | os.PathLike,
-            checkpoint_sha1: str, pooling: str, image_size: int) -> EmbeddingIndex:
+def _finish(
+    work: Path,
+    index_path: Path,
+    root: Path,
+    files: list[str],
+    world: int,
+    checkpoint: str | os.PathLike,
+    checkpoint_sha1: str,
+    pooling: str,
+    image_size: int,
+) -> EmbeddingIndex:
     """Merge the shares, drop skipped rows, move the rows file into place and commit the manifest."""
     digests: list[str] = []
     stats: list[Any] = []
@@ -289,8 +318,9 @@ def _finish(work: Path, index_path: Path, root: Path, files: list[str], world: i
     rows_file = work / "embeddings.npy"
     if errors:  # copy the kept rows, a block at a time, into a smaller array
         rows = np.load(rows_file, mmap_mode="r")
-        out = np.lib.format.open_memmap(work / "kept.npy", mode="w+", dtype=np.float32,
-                                        shape=(len(keep), rows.shape[1]))
+        out = np.lib.format.open_memmap(
+            work / "kept.npy", mode="w+", dtype=np.float32, shape=(len(keep), rows.shape[1])
+        )
         for start in range(0, len(keep), 65536):
             out[start : start + 65536] = rows[keep[start : start + 65536]]
         out.flush()
@@ -298,10 +328,21 @@ def _finish(work: Path, index_path: Path, root: Path, files: list[str], world: i
         rows_file = work / "kept.npy"
     skipped = [(root / files[i], errors[i]) for i in sorted(errors)]
     report_skipped(skipped, root)
-    meta = {"checkpoint": str(Path(checkpoint).resolve()), "checkpoint_sha1": checkpoint_sha1, "pooling": pooling,
-            "image_size": image_size, "skipped": [files[i] for i in sorted(errors)]}
-    index = EmbeddingIndex(np.load(rows_file, mmap_mode="r"), [files[i] for i in keep], root,
-                           [digests[i] for i in keep], meta, [tuple(stats[i]) for i in keep])
+    meta = {
+        "checkpoint": str(Path(checkpoint).resolve()),
+        "checkpoint_sha1": checkpoint_sha1,
+        "pooling": pooling,
+        "image_size": image_size,
+        "skipped": [files[i] for i in sorted(errors)],
+    }
+    index = EmbeddingIndex(
+        np.load(rows_file, mmap_mode="r"),
+        [files[i] for i in keep],
+        root,
+        [digests[i] for i in keep],
+        meta,
+        [tuple(stats[i]) for i in keep],
+    )
     index.save(index_path, rows_file=rows_file)
     index = EmbeddingIndex.load(index_path, check=False)  # the rows from where they now are
     shutil.rmtree(work, ignore_errors=True)

@@ -27,8 +27,9 @@ from ..training import EpochCallback, History, epoch_line, make_adam, seed_every
 from .distributed import all_reduce_mean, distribute_loader, process_group_info
 
 
-def resume_state(path: Path, config: ModelConfig, encoder: nn.Module, decoder: nn.Module,
-                 optimizer: torch.optim.Optimizer) -> tuple[int, History]:
+def resume_state(
+    path: Path, config: ModelConfig, encoder: nn.Module, decoder: nn.Module, optimizer: torch.optim.Optimizer
+) -> tuple[int, History]:
     """Load ``last.pt`` into the models and the optimizer; returns (epochs done, history so far)."""
     state = read_checkpoint(path)
     if ModelConfig(**{**state["config"], "channels": tuple(state["config"]["channels"])}) != config:
@@ -41,10 +42,21 @@ def resume_state(path: Path, config: ModelConfig, encoder: nn.Module, decoder: n
 
 
 def fit_at_scale(
-    encoder: nn.Module, decoder: nn.Module, train_loader: DataLoader, val_loader: DataLoader, config: ModelConfig,
-    epochs: int = 15, lr: float = 2e-3, device: torch.device | str | None = None,
-    out_dir: str | os.PathLike | None = None, resume: bool = False, amp: bool | None = None, seed: int = 0,
-    progress: bool = False, verbose: bool = True, callbacks: Sequence[EpochCallback] = (),
+    encoder: nn.Module,
+    decoder: nn.Module,
+    train_loader: DataLoader,
+    val_loader: DataLoader,
+    config: ModelConfig,
+    epochs: int = 15,
+    lr: float = 2e-3,
+    device: torch.device | str | None = None,
+    out_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    amp: bool | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    verbose: bool = True,
+    callbacks: Sequence[EpochCallback] = (),
 ) -> History:
     """:func:`~tutorial_utils.training.fit` plus mixed precision (``amp``, default: on CUDA), DDP under torchrun,
     ``out_dir/last.pt`` after every epoch (``resume=True`` goes on from it) and a progress bar."""
@@ -69,14 +81,23 @@ def fit_at_scale(
             train_loader.sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every process
         train_loss = train_step(train_encoder, train_decoder, train_loader, nn.MSELoss(), optimizer, device, scaler)
         val_loss = val_step(encoder, decoder, val_loader, nn.MSELoss(), device, amp)
-        improved = history.record(all_reduce_mean(train_loss, len(train_loader.sampler), device),
-                                  all_reduce_mean(val_loss, len(val_loader.sampler), device))
+        improved = history.record(
+            all_reduce_mean(train_loss, len(train_loader.sampler), device),
+            all_reduce_mean(val_loss, len(val_loader.sampler), device),
+        )
         if out is not None and main:
             extra = {"epoch": epoch, "history": asdict(history), "val_loss": history.val_loss[-1]}
             if improved:
                 save_checkpoint(out / BEST_CHECKPOINT, config, encoder, decoder, **extra)
-            save_checkpoint(out / LAST_CHECKPOINT, config, encoder, decoder, **extra,
-                            optimizer=optimizer.state_dict(), rng_state=torch.get_rng_state())
+            save_checkpoint(
+                out / LAST_CHECKPOINT,
+                config,
+                encoder,
+                decoder,
+                **extra,
+                optimizer=optimizer.state_dict(),
+                rng_state=torch.get_rng_state(),
+            )
         if verbose and main:
             print(epoch_line(epoch, epochs, history))
         for callback in callbacks:

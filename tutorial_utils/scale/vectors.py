@@ -27,8 +27,16 @@ def nearest_real_neighbours(real: np.ndarray, k: int) -> np.ndarray:
     return np.argpartition(-sims, k, axis=1)[:, :k]
 
 
-def make_vectors(real: np.ndarray, n: int, n_queries: int = 0, seed: int = 0, neighbours: int = 10,
-                 spread: float = 1.0, noise: float = 0.2, chunk: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+def make_vectors(
+    real: np.ndarray,
+    n: int,
+    n_queries: int = 0,
+    seed: int = 0,
+    neighbours: int = 10,
+    spread: float = 1.0,
+    noise: float = 0.2,
+    chunk: int = 100_000,
+) -> tuple[np.ndarray, np.ndarray]:
     """(n, D) collection and (n_queries, D) queries made from ``real`` (M, D) embeddings; float32, seeded.
 
     Each vector is ``a + t (b - a) + noise * std * z``: ``a`` a random real embedding, ``b`` one of its
@@ -55,11 +63,17 @@ def neighbour_recall(found: Sequence[Sequence[int]], truth: Sequence[Sequence[in
     """Mean fraction of each query's true k nearest rows that a search returned (1.0 = exact)."""
     if len(found) != len(truth) or not truth:
         raise ValueError(f"need one result per query: {len(found)} found, {len(truth)} true")
-    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)]))
+    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)]))
 
 
-def recall_curve(searcher: Any, queries: np.ndarray, truth: Sequence[Sequence[int]], nprobes: Sequence[int],
-                 k: int = 10, repeats: int = 3) -> list[dict[str, float]]:
+def recall_curve(
+    searcher: Any,
+    queries: np.ndarray,
+    truth: Sequence[Sequence[int]],
+    nprobes: Sequence[int],
+    k: int = 10,
+    repeats: int = 3,
+) -> list[dict[str, float]]:
     """For each ``nprobe`` of an IVF ``SimilarityIndex``: seconds for all queries (median of ``repeats``) and
     recall@k against ``truth``. The searcher should have answered once already (a warm-up)."""
     curve = []

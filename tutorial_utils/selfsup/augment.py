@@ -44,8 +44,14 @@ def _chosen(n: int, p: float, generator: torch.Generator) -> torch.Tensor:
     return torch.rand(n, generator=generator) < p
 
 
-def random_geometry(images: torch.Tensor, generator: torch.Generator, min_zoom: float = 0.6, max_zoom: float = 1.5,
-                    max_degrees: float = 15.0, flip_p: float = 0.5) -> torch.Tensor:
+def random_geometry(
+    images: torch.Tensor,
+    generator: torch.Generator,
+    min_zoom: float = 0.6,
+    max_zoom: float = 1.5,
+    max_degrees: float = 15.0,
+    flip_p: float = 0.5,
+) -> torch.Tensor:
     """One random affine warp per image: zoom in (crop) or out (margin), rotate, flip, shift; white padding."""
     n = len(images)
     zoom = torch.exp(_uniform(n, math.log(min_zoom), math.log(max_zoom), generator))  # sampled evenly in log scale
@@ -68,9 +74,13 @@ def hue_rotation(angles: torch.Tensor) -> torch.Tensor:
     return cos * eye + (1 - cos) * ones + sin * cross
 
 
-def random_colour(images: torch.Tensor, generator: torch.Generator, p: float = 0.8,
-                  saturation: tuple[float, float] = (0.3, 1.5),
-                  lightness: tuple[float, float] = (0.7, 1.3)) -> torch.Tensor:
+def random_colour(
+    images: torch.Tensor,
+    generator: torch.Generator,
+    p: float = 0.8,
+    saturation: tuple[float, float] = (0.3, 1.5),
+    lightness: tuple[float, float] = (0.7, 1.3),
+) -> torch.Tensor:
     """Turn the hue anywhere on the wheel, scale saturation, and darken or lighten (white stays white)."""
     n = len(images)
     on = _chosen(n, p, generator)
@@ -108,8 +118,9 @@ def outline(images: torch.Tensor, strength: float = 2.0) -> torch.Tensor:
     return (1 - edges).expand_as(images)
 
 
-def random_views(images: torch.Tensor, generator: torch.Generator,
-                 settings: ViewSettings = ViewSettings()) -> torch.Tensor:
+def random_views(
+    images: torch.Tensor, generator: torch.Generator, settings: ViewSettings = ViewSettings()
+) -> torch.Tensor:
     """One random view of every image: geometry, then colour, grey, blur and outline, each with its own chance."""
     s = settings
     n = len(images)

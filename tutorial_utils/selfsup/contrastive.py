@@ -37,8 +37,9 @@ class ProjectionHead(nn.Module):
 
     def __init__(self, in_dim: int = 256, hidden: int = 512, out_dim: int = 128) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(in_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
-                                 nn.Linear(hidden, out_dim))
+        self.net = nn.Sequential(
+            nn.Linear(in_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True), nn.Linear(hidden, out_dim)
+        )
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.net(features.mean(dim=(2, 3)))
@@ -52,8 +53,12 @@ class BatchNormConvEncoder(nn.Module):
         layers: list[nn.Module] = []
         c_in = 3
         for c_out in channels:
-            layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.MaxPool2d(2),
-                       nn.ReLU(inplace=True)]
+            layers += [
+                nn.Conv2d(c_in, c_out, 3, padding=1),
+                nn.BatchNorm2d(c_out),
+                nn.MaxPool2d(2),
+                nn.ReLU(inplace=True),
+            ]
             c_in = c_out
         self.channels = tuple(channels)
         self.layers = nn.Sequential(*layers)
@@ -73,7 +78,7 @@ def fold_batch_norm(model: BatchNormConvEncoder) -> ConvEncoder:
     convs = [m for m in model.layers if isinstance(m, nn.Conv2d)]
     norms = [m for m in model.layers if isinstance(m, nn.BatchNorm2d)]
     targets = [m for m in plain.layers if isinstance(m, nn.Conv2d)]
-    for conv, norm, target in zip(convs, norms, targets):
+    for conv, norm, target in zip(convs, norms, targets, strict=True):
         scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
         target.weight.copy_(conv.weight * scale[:, None, None, None])
         target.bias.copy_((conv.bias - norm.running_mean) * scale + norm.bias)
@@ -134,7 +139,8 @@ def train_contrastive(
     steps_per_epoch = len(images) // s.batch_size  # drop the last partial batch: NT-Xent wants full batches
     total = s.epochs * steps_per_epoch
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: warmup_cosine(step, total, max(1, int(s.warmup_fraction * total))))
+        optimizer, lambda step: warmup_cosine(step, total, max(1, int(s.warmup_fraction * total)))
+    )
     order_rng = torch.Generator().manual_seed(s.seed)
     views_rng = torch.Generator().manual_seed(s.seed + 1)
     losses: list[float] = []
@@ -145,7 +151,7 @@ def train_contrastive(
         order = torch.randperm(len(images), generator=order_rng)
         total_loss = 0.0
         for step in range(steps_per_epoch):
-            batch = as_float(images[order[step * s.batch_size:(step + 1) * s.batch_size]])
+            batch = as_float(images[order[step * s.batch_size : (step + 1) * s.batch_size]])
             views = torch.cat([random_views(batch, views_rng, s.views), random_views(batch, views_rng, s.views)])
             z = head(model(channels_last(views.to(device))))
             loss = nt_xent(*z.chunk(2), temperature=s.temperature)

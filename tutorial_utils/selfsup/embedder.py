@@ -39,8 +39,14 @@ class SelfSupervisedEmbedder(nn.Module):
     ``create_embeddings`` and ``Embedder`` pass through unchanged: the index and search code need nothing new.
     """
 
-    def __init__(self, encoder: ConvEncoder, feature_mean: torch.Tensor, pooling: tuple[str, ...] = FEATURE_PARTS,
-                 histogram_weight: float = 1.0, bins: int = 8) -> None:
+    def __init__(
+        self,
+        encoder: ConvEncoder,
+        feature_mean: torch.Tensor,
+        pooling: tuple[str, ...] = FEATURE_PARTS,
+        histogram_weight: float = 1.0,
+        bins: int = 8,
+    ) -> None:
         super().__init__()
         self.encoder = encoder
         self.register_buffer("feature_mean", feature_mean.detach().clone().float())  # (C, H, W): the mean map
@@ -76,7 +82,7 @@ class SelfSupervisedEmbedder(nn.Module):
         if rows.shape[1] != sum(widths.values()):
             raise ValueError(f"rows have {rows.shape[1]} values; this embedder makes {sum(widths.values())}")
         ends = np.cumsum(list(widths.values()))
-        return {name: rows[:, end - width:end] for (name, width), end in zip(widths.items(), ends)}
+        return {name: rows[:, end - width : end] for (name, width), end in zip(widths.items(), ends, strict=True)}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         learned = self.features(x)
@@ -92,23 +98,34 @@ def mean_features(encoder: nn.Module, images: torch.Tensor, batch_size: int = 25
     encoder.eval()
     total = None
     for start in range(0, len(images), batch_size):
-        maps = encoder(channels_last(as_float(images[start:start + batch_size]))).sum(0)
+        maps = encoder(channels_last(as_float(images[start : start + batch_size]))).sum(0)
         total = maps if total is None else total + maps
     return (total / len(images)).contiguous()
 
 
-def save_selfsup_checkpoint(path: str | os.PathLike, config: ModelConfig, embedder: SelfSupervisedEmbedder,
-                            **extra: Any) -> Path:
+def save_selfsup_checkpoint(
+    path: str | os.PathLike, config: ModelConfig, embedder: SelfSupervisedEmbedder, **extra: Any
+) -> Path:
     """Write the encoder and the centring as a checkpoint that ``load_checkpoint`` turns back into the embedder."""
-    return save_checkpoint(path, config, embedder.encoder, None, kind=KIND, feature_mean=embedder.feature_mean.cpu(),
-                           pooling=list(embedder.pooling), histogram_weight=embedder.histogram_weight,
-                           bins=embedder.bins, **extra)
+    return save_checkpoint(
+        path,
+        config,
+        embedder.encoder,
+        None,
+        kind=KIND,
+        feature_mean=embedder.feature_mean.cpu(),
+        pooling=list(embedder.pooling),
+        histogram_weight=embedder.histogram_weight,
+        bins=embedder.bins,
+        **extra,
+    )
 
 
 def embedder_from_state(encoder: ConvEncoder, state: dict[str, Any]) -> SelfSupervisedEmbedder:
     """Rebuild the embedder around a loaded encoder from a checkpoint's raw state."""
-    return SelfSupervisedEmbedder(encoder, state["feature_mean"], tuple(state["pooling"]), state["histogram_weight"],
-                                  state["bins"]).eval()
+    return SelfSupervisedEmbedder(
+        encoder, state["feature_mean"], tuple(state["pooling"]), state["histogram_weight"], state["bins"]
+    ).eval()
 
 
 register_checkpoint_kind(KIND, embedder_from_state)

@@ -75,22 +75,45 @@ def check_load_image(load_image: Callable[..., Any]) -> list[Finding]:
         path, expected = DEFAULT_DATA / name, reference_load_image(DEFAULT_DATA / name, 32)
         got = load_image(path, 32)
         if not isinstance(got, torch.Tensor):
-            return findings + [(False, f"{name}: returns a {type(got).__name__}, not a torch.Tensor")]
+            return [*findings, (False, f"{name}: returns a {type(got).__name__}, not a torch.Tensor")]
         if tuple(got.shape) != (3, 32, 32):
-            return findings + [(False, f"{name}: shape {tuple(got.shape)}, expected (3, 32, 32) (channels first)")]
+            return [*findings, (False, f"{name}: shape {tuple(got.shape)}, expected (3, 32, 32) (channels first)")]
         if not got.is_floating_point() or got.min() < 0 or got.max() > 1:
-            return findings + [(False, f"{name}: values must be floats in [0, 1] (divide the bytes by 255), got "
-                                       f"{got.dtype} in [{float(got.min()):.1f}, {float(got.max()):.1f}]")]
+            return [
+                *findings,
+                (
+                    False,
+                    f"{name}: values must be floats in [0, 1] (divide the bytes by 255), got "
+                    f"{got.dtype} in [{float(got.min()):.1f}, {float(got.max()):.1f}]",
+                ),
+            ]
         corner = tuple(round(float(v), 2) for v in got[:, 0, 0])
         if min(corner) < 0.99:
-            return findings + [(False, f"{name}: the transparent corner is {corner}, not white (1, 1, 1): "
-                                       "composite onto white instead of dropping the alpha channel")]
+            return [
+                *findings,
+                (
+                    False,
+                    f"{name}: the transparent corner is {corner}, not white (1, 1, 1): "
+                    "composite onto white instead of dropping the alpha channel",
+                ),
+            ]
         gap = float((got.float() - expected).abs().mean())
         if gap > 0.03:
-            return findings + [(False, f"{name}: far from the package's picture (mean difference {gap:.3f}; "
-                                       "a different resampling filter alone stays below 0.03)")]
-        findings.append((True, f"{name} ({_mode(path)}): (3, 32, 32) floats, white background, "
-                               f"mean difference {gap:.3f} from the package's"))
+            return [
+                *findings,
+                (
+                    False,
+                    f"{name}: far from the package's picture (mean difference {gap:.3f}; "
+                    "a different resampling filter alone stays below 0.03)",
+                ),
+            ]
+        findings.append(
+            (
+                True,
+                f"{name} ({_mode(path)}): (3, 32, 32) floats, white background, "
+                f"mean difference {gap:.3f} from the package's",
+            )
+        )
     return findings
 
 
@@ -119,25 +142,52 @@ def check_make_encoder(make_encoder: Callable[[], nn.Module]) -> list[Finding]:
         with torch.no_grad():
             out = model(x)
     except RuntimeError as error:
-        return [(False, f"a batch (2, 3, 64, 64) fails in your model ({str(error).splitlines()[0]}): with "
-                        "padding=1 a 3×3 convolution keeps the size, and only the max-pools halve it")]
+        return [
+            (
+                False,
+                f"a batch (2, 3, 64, 64) fails in your model ({str(error).splitlines()[0]}): with "
+                "padding=1 a 3×3 convolution keeps the size, and only the max-pools halve it",
+            )
+        ]
     findings: list[Finding] = []
     shape_ok = tuple(out.shape) == (2, 256, 2, 2)
-    findings.append((shape_ok, f"a batch (2, 3, 64, 64) gives {tuple(out.shape)}"
-                     + ("" if shape_ok else ", expected (2, 256, 2, 2): five halvings, 256 channels at the end")))
+    findings.append(
+        (
+            shape_ok,
+            f"a batch (2, 3, 64, 64) gives {tuple(out.shape)}"
+            + ("" if shape_ok else ", expected (2, 256, 2, 2): five halvings, 256 channels at the end"),
+        )
+    )
     n, expected_n = count_parameters(model), count_parameters(reference)
-    findings.append((n == expected_n, f"{n:,} parameters" + ("" if n == expected_n else
-                     f", expected {expected_n:,}: five 3×3 convolutions 3→16→32→64→128→256, each with a bias")))
+    findings.append(
+        (
+            n == expected_n,
+            f"{n:,} parameters"
+            + (
+                ""
+                if n == expected_n
+                else f", expected {expected_n:,}: five 3×3 convolutions 3→16→32→64→128→256, each with a bias"
+            ),
+        )
+    )
     convs, ref_convs = _convs(model), _convs(reference)
-    if len(convs) == len(ref_convs) and all(a.weight.shape == b.weight.shape for a, b in zip(convs, ref_convs)):
-        for mine, theirs in zip(convs, ref_convs):
+    if len(convs) == len(ref_convs) and all(
+        a.weight.shape == b.weight.shape for a, b in zip(convs, ref_convs, strict=True)
+    ):
+        for mine, theirs in zip(convs, ref_convs, strict=True):
             mine.load_state_dict(theirs.state_dict())
         with torch.no_grad():
             gap = float((model(x) - reference(x)).abs().max())
         same = gap < 1e-5
-        findings.append((same, "with the package's weights copied in, the outputs are the same" if same else
-                         f"with the package's weights copied in, the outputs differ (by up to {gap:.3g}): check "
-                         "padding=1, a ReLU and a max-pool of 2 after each convolution"))
+        findings.append(
+            (
+                same,
+                "with the package's weights copied in, the outputs are the same"
+                if same
+                else f"with the package's weights copied in, the outputs differ (by up to {gap:.3g}): check "
+                "padding=1, a ReLU and a max-pool of 2 after each convolution",
+            )
+        )
     return findings
 
 
@@ -149,8 +199,9 @@ def _convs(model: nn.Module) -> list[nn.Conv2d]:
 # 03 · one epoch of training, its mean loss
 
 
-def reference_train_epoch(encoder: nn.Module, decoder: nn.Module, loader: DataLoader, loss_fn: nn.Module,
-                          optimizer: torch.optim.Optimizer) -> float:
+def reference_train_epoch(
+    encoder: nn.Module, decoder: nn.Module, loader: DataLoader, loss_fn: nn.Module, optimizer: torch.optim.Optimizer
+) -> float:
     return train_step(encoder, decoder, loader, loss_fn, optimizer, module_device(encoder))
 
 
@@ -170,10 +221,16 @@ def check_train_epoch(train_epoch: Callable[..., Any]) -> list[Finding]:
     ref_enc, ref_dec = copy.deepcopy(enc), copy.deepcopy(dec)
     before = [p.detach().clone() for p in (*enc.parameters(), *dec.parameters())]
     batch_means = _batch_losses(copy.deepcopy(enc), copy.deepcopy(dec), loader)
-    expected = reference_train_epoch(ref_enc, ref_dec, loader, nn.MSELoss(),
-                                     torch.optim.SGD([*ref_enc.parameters(), *ref_dec.parameters()], lr=0.5))
-    got = train_epoch(mine_enc, mine_dec, loader, nn.MSELoss(),
-                      torch.optim.SGD([*mine_enc.parameters(), *mine_dec.parameters()], lr=0.5))
+    expected = reference_train_epoch(
+        ref_enc, ref_dec, loader, nn.MSELoss(), torch.optim.SGD([*ref_enc.parameters(), *ref_dec.parameters()], lr=0.5)
+    )
+    got = train_epoch(
+        mine_enc,
+        mine_dec,
+        loader,
+        nn.MSELoss(),
+        torch.optim.SGD([*mine_enc.parameters(), *mine_dec.parameters()], lr=0.5),
+    )
     findings: list[Finding] = []
     if isinstance(got, torch.Tensor) or not isinstance(got, numbers.Real):
         findings.append((False, f"returns a {type(got).__name__}: return a Python float (loss.item() per batch)"))
@@ -183,19 +240,30 @@ def check_train_epoch(train_epoch: Callable[..., Any]) -> list[Finding]:
         if abs(got - expected) <= 1e-4 * abs(expected):
             findings.append((True, f"the epoch's mean loss is {got:.5f}, as the package's"))
         elif abs(got - unweighted) <= 1e-4 * abs(unweighted):
-            findings.append((False, f"{got:.5f} is the mean of the three batch losses; the last batch holds 2 images, "
-                                    f"not 4: weight each batch by its size (expected {expected:.5f})"))
+            findings.append(
+                (
+                    False,
+                    f"{got:.5f} is the mean of the three batch losses; the last batch holds 2 images, "
+                    f"not 4: weight each batch by its size (expected {expected:.5f})",
+                )
+            )
         else:
             findings.append((False, f"mean loss {got:.5f}, expected {expected:.5f}"))
     after = [p.detach() for p in (*mine_enc.parameters(), *mine_dec.parameters())]
     target = [p.detach() for p in (*ref_enc.parameters(), *ref_dec.parameters())]
-    if all(torch.equal(a, b) for a, b in zip(after, before)):
+    if all(torch.equal(a, b) for a, b in zip(after, before, strict=True)):
         findings.append((False, "the weights did not change: call loss.backward() and optimizer.step() per batch"))
     else:
-        gap = max(float((a - b).abs().max()) for a, b in zip(after, target))
-        findings.append((gap < 1e-4, "after the epoch the weights are the package's" if gap < 1e-4 else
-                         f"after the epoch the weights differ from the package's (by up to {gap:.3g}): zero the "
-                         "gradients before each backward pass, one optimizer.step() per batch"))
+        gap = max(float((a - b).abs().max()) for a, b in zip(after, target, strict=True))
+        findings.append(
+            (
+                gap < 1e-4,
+                "after the epoch the weights are the package's"
+                if gap < 1e-4
+                else f"after the epoch the weights differ from the package's (by up to {gap:.3g}): zero the "
+                "gradients before each backward pass, one optimizer.step() per batch",
+            )
+        )
     return findings
 
 
@@ -233,8 +301,13 @@ def check_embed_all(embed_all: Callable[..., Any]) -> list[Finding]:
         got = got.cpu().numpy()
     got = np.asarray(got)
     if got.shape != expected.shape:
-        return [(False, f"shape {got.shape}, expected {expected.shape}: one row per image, "
-                        "the feature map flattened (C × H × W values)")]
+        return [
+            (
+                False,
+                f"shape {got.shape}, expected {expected.shape}: one row per image, "
+                "the feature map flattened (C × H × W values)",
+            )
+        ]
     findings: list[Finding] = [(True, f"shape {got.shape}: one row per image, {expected.shape[1]} values each")]
     if np.allclose(got, expected, atol=1e-5):
         findings.append((True, "row i is the embedding of item i, for all 10 items"))
@@ -242,8 +315,12 @@ def check_embed_all(embed_all: Callable[..., Any]) -> list[Finding]:
     matches = [int(np.argmin(np.abs(expected - row).max(axis=1))) for row in got]
     if sorted(matches) == list(range(len(expected))):
         wrong = [i for i, j in enumerate(matches) if i != j]
-        findings.append((False, f"rows {wrong} hold other items' embeddings: row i must be item i "
-                                "(a DataLoader with shuffle=False)"))
+        findings.append(
+            (
+                False,
+                f"rows {wrong} hold other items' embeddings: row i must be item i (a DataLoader with shuffle=False)",
+            )
+        )
     else:
         findings.append((False, "the rows are not the package's embeddings: encoder(images).flatten(1) per batch"))
     return findings
@@ -292,8 +369,7 @@ def check_cosine_knn(cosine_knn: Callable[..., Any]) -> list[Finding]:
 # 06 · precision@k from neighbour lists
 
 PRECISION_LABELS = ["cat", "cat", "dog", "dog", "dog", "fish"]
-PRECISION_NEIGHBOURS = np.array([[1, 2, 3, 4], [2, 0, 5, 3], [3, 0, 4, 1], [0, 1, 2, 5], [2, 3, 0, 1],
-                                 [0, 2, 1, 3]])
+PRECISION_NEIGHBOURS = np.array([[1, 2, 3, 4], [2, 0, 5, 3], [3, 0, 4, 1], [0, 1, 2, 5], [2, 3, 0, 1], [0, 2, 1, 3]])
 
 
 def reference_precision_at_k(neighbours: np.ndarray, labels, k: int) -> float:
@@ -311,7 +387,7 @@ def check_precision_at_k(precision_at_k: Callable[..., Any]) -> list[Finding]:
         try:
             value = float(got)
         except (TypeError, ValueError):
-            return findings + [(False, f"k={k}: returns a {type(got).__name__}, not a number")]
+            return [*findings, (False, f"k={k}: returns a {type(got).__name__}, not a number")]
         if abs(value - expected) < 1e-9:
             findings.append((True, f"k={k}: {value:.4f}, as the package's"))
             continue
@@ -328,8 +404,9 @@ def check_precision_at_k(precision_at_k: Callable[..., Any]) -> list[Finding]:
 # 07 · the triplet loss
 
 
-def reference_triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor,
-                           margin: float = 0.2) -> torch.Tensor:
+def reference_triplet_loss(
+    anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, margin: float = 0.2
+) -> torch.Tensor:
     from ..evaluation.ranking import triplet_margin_loss
 
     return triplet_margin_loss(anchor, positive, negative, margin)
@@ -392,7 +469,7 @@ def check_nt_xent(nt_xent: Callable[..., Any]) -> list[Finding]:
         expected = float(reference_nt_xent(z1, z2, temperature))
         got = nt_xent(z1.clone(), z2.clone(), temperature)
         if not isinstance(got, torch.Tensor) or got.numel() != 1:
-            return findings + [(False, "returns no single-number tensor: the mean cross-entropy over the 2N views")]
+            return [*findings, (False, "returns no single-number tensor: the mean cross-entropy over the 2N views")]
         value = float(got.detach())
         if abs(value - expected) < 1e-4:
             findings.append((True, f"temperature {temperature}: loss {value:.4f}, as the package's"))
@@ -413,17 +490,30 @@ TASKS: dict[str, Task] = {
     task.name: task
     for task in (
         Task("load_image", "01_dataset", "tutorial_utils.image_to_tensor", reference_load_image, check_load_image),
-        Task("make_encoder", "02_encoder_decoder", "tutorial_utils.ConvEncoder", reference_make_encoder,
-             check_make_encoder),
+        Task(
+            "make_encoder",
+            "02_encoder_decoder",
+            "tutorial_utils.ConvEncoder",
+            reference_make_encoder,
+            check_make_encoder,
+        ),
         Task("train_epoch", "03_training", "tutorial_utils.train_step", reference_train_epoch, check_train_epoch),
-        Task("embed_all", "04_embeddings", "tutorial_utils.create_embeddings", reference_embed_all,
-             check_embed_all),
-        Task("cosine_knn", "05_knn_search", "tutorial_utils.SimilarityIndex", reference_cosine_knn,
-             check_cosine_knn),
-        Task("precision_at_k", "06_evaluation", "tutorial_utils.evaluation.precision_at_k",
-             reference_precision_at_k, check_precision_at_k),
-        Task("triplet_loss", "07_beyond_autoencoders", "tutorial_utils.evaluation.triplet_margin_loss",
-             reference_triplet_loss, check_triplet_loss),
+        Task("embed_all", "04_embeddings", "tutorial_utils.create_embeddings", reference_embed_all, check_embed_all),
+        Task("cosine_knn", "05_knn_search", "tutorial_utils.SimilarityIndex", reference_cosine_knn, check_cosine_knn),
+        Task(
+            "precision_at_k",
+            "06_evaluation",
+            "tutorial_utils.evaluation.precision_at_k",
+            reference_precision_at_k,
+            check_precision_at_k,
+        ),
+        Task(
+            "triplet_loss",
+            "07_beyond_autoencoders",
+            "tutorial_utils.evaluation.triplet_margin_loss",
+            reference_triplet_loss,
+            check_triplet_loss,
+        ),
         Task("nt_xent", "09_self_supervised", "tutorial_utils.selfsup.nt_xent", reference_nt_xent, check_nt_xent),
     )
 }
@@ -448,8 +538,10 @@ def your_turn(name: str, candidate: Callable[..., Any]) -> Callable[..., Any]:
     """
     task = TASKS[name]
     if candidate is task.reference:  # this cell ran before and put the package's version under the learner's name
-        print(f"Your turn · {name}: `{name}` holds the package's version now, not yours: run the cell that defines "
-              "your function, then this one.")
+        print(
+            f"Your turn · {name}: `{name}` holds the package's version now, not yours: run the cell that defines "
+            "your function, then this one."
+        )
         return candidate
     report = check(name, candidate)
     print(report)
@@ -459,9 +551,13 @@ def your_turn(name: str, candidate: Callable[..., Any]) -> Callable[..., Any]:
         return candidate
     if report.written:
         failed = sum(not ok for ok, _ in report.findings)
-        print(f"→ {failed} of {len(report.findings)} checks failed. Fix it and run both cells again, or compare "
-              f"with the worked answer in {solutions}. The lesson goes on with {task.package_name}.")
+        print(
+            f"→ {failed} of {len(report.findings)} checks failed. Fix it and run both cells again, or compare "
+            f"with the worked answer in {solutions}. The lesson goes on with {task.package_name}."
+        )
     else:
-        print(f"→ Write it now, or come back to it: the lesson goes on with {task.package_name}, and the worked "
-              f"answer is in {solutions}.")
+        print(
+            f"→ Write it now, or come back to it: the lesson goes on with {task.package_name}, and the worked "
+            f"answer is in {solutions}."
+        )
     return task.reference
