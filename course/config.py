@@ -10,9 +10,22 @@ try:
 except ModuleNotFoundError:  # Python 3.10 (pyproject allows it): tomli, which pytest and nbgrader bring there
     import tomli as tomllib
 
+from tutorial_utils.paths import NOTEBOOKS, lesson_notebooks, solution_notebooks
+
+__all__ = [
+    "BUILD",
+    "NOTEBOOKS",
+    "ROOT",
+    "SETTINGS",
+    "Settings",
+    "all_notebooks",
+    "lesson_notebooks",
+    "load_settings",
+    "solution_notebooks",
+]
+
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = ROOT / "course" / "course.toml"
-NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "runs" / "course"  # everything the kit builds; git-ignored with runs/
 
 
@@ -48,15 +61,6 @@ def load_settings(path: Path = SETTINGS) -> Settings:
         site["colab_url"],
         int(data["grading"]["timeout"]),
     )
-
-
-def lesson_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
-    """The nine lesson notebooks, in order."""
-    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
-
-
-def solution_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
-    return sorted((folder / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
 
 
 def all_notebooks() -> list[Path]:

@@ -31,9 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import run_tests  # noqa: E402
-
 from tests.nbval_tolerance import cell_tolerance, compare_text, number_spread, tolerance_fraction  # noqa: E402
+from tutorial_utils.paths import lesson_notebooks, solution_notebooks  # noqa: E402
 
 CONDITIONS: dict[str, dict[str, str]] = {
     "threads-1": {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
@@ -50,10 +49,12 @@ CONDITIONS: dict[str, dict[str, str]] = {
 }
 OUT = ROOT / "runs" / "portability"
 MARGIN = 0.5  # a tagged cell may use at most this fraction of its tolerance under any condition
-# (name, environment, layout): "groups" = scripts/run_tests.py's processes, all at once, one thread each;
-# "sequential" = one notebook after the other; "pairs" = two at a time, one thread each (make run)
+# (name, environment, layout): "workers" = make test's pytest-xdist workers, WORKERS one-thread processes at once,
+# each in its own run folder; "sequential" = one notebook after the other; "pairs" = two at a time, one thread
+# each (make run)
+WORKERS = 4
 AUDIT: list[tuple[str, dict[str, str], str]] = [
-    ("make-test-layout", {"OMP_NUM_THREADS": "1"}, "groups"),
+    ("make-test-layout", {"OMP_NUM_THREADS": "1"}, "workers"),
     ("sequential-2-threads", {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}, "sequential"),
     ("threads-1+sse41", CONDITIONS["threads-1+sse41"], "pairs"),
     ("generic-kernels", CONDITIONS["generic-kernels"], "pairs"),
@@ -144,9 +145,7 @@ def compare_notebook(stored_path: Path, run_path: Path, sanitize) -> list[dict]:
 
 
 def _notebooks() -> list[Path]:
-    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted(
-        (ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb")
-    )
+    return lesson_notebooks() + solution_notebooks()
 
 
 def _execute(name: str, extra_env: dict[str, str], layout: str) -> Path:
@@ -159,12 +158,10 @@ def _execute(name: str, extra_env: dict[str, str], layout: str) -> Path:
     env = {**os.environ, **extra_env, "TUTORIAL_DEVICE": "cpu"}
     lesson = [sys.executable, str(ROOT / "scripts" / "run_lesson.py"), "--no-html"]
     rel = [p.relative_to(ROOT).as_posix() for p in _notebooks()]
-    if layout == "groups":
-        jobs = {group: [p for p in paths if p.endswith(".ipynb")] for group, paths in run_tests.groups().items()}
+    if layout == "workers":
         commands = [
-            [*lesson, "--run-dir", str(run_dir / group), "--jobs", "1", "--notebooks", *paths]
-            for group, paths in jobs.items()
-            if paths
+            [*lesson, "--run-dir", str(run_dir / f"gw{i}"), "--jobs", "1", "--notebooks", *rel[i::WORKERS]]
+            for i in range(WORKERS)
         ]
     else:
         commands = [
@@ -211,7 +208,7 @@ def audit(names: list[str]) -> int:
 
 
 LAYOUTS = {
-    "groups": "`make test`'s processes, all at once",
+    "workers": "`make test`'s pytest-xdist workers, all at once",
     "sequential": "one notebook at a time",
     "pairs": "two notebooks at a time, one thread each",
 }

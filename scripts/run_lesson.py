@@ -3,7 +3,9 @@
 No notebook waits for another: notebook 03 trains the lesson's model into the run folder, while 04-09 compute
 from the shipped reference model (``data/pretrained/autoencoder.pt``, the same recipe trained once), each
 building the index it needs when it is missing. So they all run two at a time, one thread each, longest first:
-on a 2-core CPU two one-thread kernels get more done than one kernel with two threads.
+on a 2-core CPU two one-thread kernels get more done than one kernel with two threads. "Longest" is what the
+notebook took when its stored outputs were last made: ``--update-stored`` records the seconds it measures in
+the notebook's metadata (``tutorial.seconds``), so there is no table of times to keep by hand.
 
 Writes RUN_DIR/notebooks/NN_name.ipynb (executed) and .html, plus the checkpoints, index and PNG figures
 that the notebooks save into RUN_DIR, then prints a summary. With --update-stored, the executed outputs
@@ -25,16 +27,14 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
+from tutorial_utils.paths import lesson_notebooks, solution_notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
-# rough one-thread seconds on a 2-core CPU, only to start the longest first; unknown ones count 20 s
-EXPECTED_SECONDS = {
-    "09_self_supervised.ipynb": 95,
-    "06_evaluation.ipynb": 70,
-    "03_training.ipynb": 70,
-    "07_beyond_autoencoders.ipynb": 50,
-    "08_scaling_up.ipynb": 40,
-}
+
+
+def recorded_seconds(path: Path) -> float:
+    """The seconds ``path`` took when its stored outputs were made (0 when it was never timed)."""
+    return float(json.loads(path.read_text(encoding="utf-8"))["metadata"].get("tutorial", {}).get("seconds", 0))
 
 
 def execute(path: Path, log: Path, timeout: int = 900) -> tuple[nbformat.NotebookNode, float]:
@@ -71,20 +71,33 @@ def _one_thread() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-def _execute_one(path: Path, log: Path) -> tuple[nbformat.NotebookNode, float]:
+def _run_one(path: Path, out: Path, update_stored: bool, html: bool) -> float:
+    """Execute ``path``, then write it back (``update_stored``, with the seconds it took) or into ``out`` with its
+    HTML page; the worker does the writing, so the pages are made side by side too. Returns the seconds."""
     print(f"running {path.relative_to(ROOT)} ...", flush=True)
-    return execute(path, log)
+    nb, seconds = execute(path, out / f"{path.stem}.kernel.log")
+    if update_stored:
+        nb.metadata.setdefault("tutorial", {})["seconds"] = round(seconds)
+        nbformat.write(nb, path)
+        return seconds
+    nbformat.write(nb, out / path.name)
+    if html:
+        page, _ = HTMLExporter().from_notebook_node(nb)
+        (out / path.with_suffix(".html").name).write_text(page, encoding="utf-8")
+    return seconds
 
 
-def execute_all(paths: list[Path], out: Path, jobs: int = 2) -> dict[Path, tuple[nbformat.NotebookNode, float]]:
-    """Run ``paths`` ``jobs`` at a time, longest first; side by side, each kernel gets one thread (unless the
-    user set ``OMP_NUM_THREADS``); one at a time, every core."""
-    ordered = sorted(paths, key=lambda p: -EXPECTED_SECONDS.get(p.name, 20))
+def execute_all(
+    paths: list[Path], out: Path, jobs: int = 2, update_stored: bool = False, html: bool = True
+) -> dict[Path, float]:
+    """Run ``paths`` ``jobs`` at a time, the longest (by :func:`recorded_seconds`) first; side by side, each kernel
+    gets one thread (unless the user set ``OMP_NUM_THREADS``); one at a time, every core. Returns the seconds."""
+    ordered = sorted(paths, key=lambda p: -recorded_seconds(p))
     if jobs > 1 and len(ordered) > 1 and (os.cpu_count() or 1) > 1:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_one_thread) as pool:
-            futures = {p: pool.submit(_execute_one, p, out / f"{p.stem}.kernel.log") for p in ordered}
+            futures = {p: pool.submit(_run_one, p, out, update_stored, html) for p in ordered}
             return {p: f.result() for p, f in futures.items()}
-    return {p: _execute_one(p, out / f"{p.stem}.kernel.log") for p in ordered}
+    return {p: _run_one(p, out, update_stored, html) for p in ordered}
 
 
 def main() -> None:
@@ -112,9 +125,9 @@ def main() -> None:
     if not (args.only or args.notebooks):
         for stale in ("best.pt", "last.pt", "history.json", "index.npz"):
             (run_dir / stale).unlink(missing_ok=True)  # start clean, so the run repeats the lesson exactly
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    paths = lesson_notebooks()
     if args.update_stored or args.with_solutions:
-        paths += sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
+        paths += solution_notebooks()
     if args.only:
         paths = [p for p in paths if p.match(args.only)]
     if args.notebooks:
@@ -123,18 +136,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     timings = []
     total_start = time.perf_counter()
-    results = execute_all(paths, out, args.jobs)
+    results = execute_all(paths, out, args.jobs, args.update_stored, not args.no_html)
     for path in paths:
-        nb, seconds = results[path]
-        timings.append((path.relative_to(ROOT).as_posix(), seconds))
-        if args.update_stored:
-            nbformat.write(nb, path)
-        else:
-            nbformat.write(nb, out / path.name)
-            if args.no_html:
-                continue
-            html, _ = HTMLExporter().from_notebook_node(nb)
-            (out / path.with_suffix(".html").name).write_text(html, encoding="utf-8")
+        timings.append((path.relative_to(ROOT).as_posix(), results[path]))
     total = time.perf_counter() - total_start
 
     print(f"\nLesson finished: {len(paths)} notebooks in {total:.0f} s")

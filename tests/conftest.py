@@ -62,3 +62,37 @@ def image_folder(tmp_path: Path) -> Path:
     """A folder of 12 distinct 32x32 images."""
     make_folder(tmp_path / "images")
     return tmp_path / "images"
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """best.pt of a 32-pixel autoencoder trained for one epoch on :func:`make_folder`'s 12 images, trained once
+    per test session. Tests that need *a* trained model copy it into their own run folder (:func:`tiny_run`);
+    the tests of training itself still train."""
+    from tutorial_utils.models import ModelConfig
+    from tutorial_utils.pipeline import TrainSettings, train_folder
+
+    root = tmp_path_factory.mktemp("tiny-model")
+    make_folder(root / "images")
+    train_folder(
+        root / "images",
+        root / "run",
+        ModelConfig(image_size=32),
+        TrainSettings(epochs=1, batch_size=4),
+        device="cpu",
+        verbose=False,
+    )
+    checkpoint = root / "run" / "best.pt"
+    checkpoint.chmod(0o444)  # shared by every test of the session: none may change it
+    return checkpoint
+
+
+@pytest.fixture
+def tiny_run(tiny_checkpoint: Path, tmp_path: Path) -> Path:
+    """A run folder of this test's own that holds a copy of the session's tiny trained model as best.pt."""
+    import shutil
+
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copyfile(tiny_checkpoint, run / "best.pt")
+    return run

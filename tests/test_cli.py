@@ -51,11 +51,8 @@ def test_train_index_search_on_a_tiny_folder(image_folder: Path, tmp_path: Path,
     assert picture.stat().st_size > 1000
 
 
-def test_search_on_a_stale_index_exits_2_with_the_reason(image_folder: Path, tmp_path: Path, capsys):
-    run = tmp_path / "run"
-    main(
-        ["train", "--data", str(image_folder), "--run-dir", str(run), "--epochs", "1", "--image-size", "32", "--quiet"]
-    )
+def test_search_on_a_stale_index_exits_2_with_the_reason(image_folder: Path, tiny_run: Path, capsys):
+    run = tiny_run
     main(["index", "--data", str(image_folder), "--run-dir", str(run)])
     (image_folder / "img_000.png").unlink()
     capsys.readouterr()

@@ -28,6 +28,7 @@ from tutorial_utils.data import FolderDataset
 from tutorial_utils.embeddings import EmbeddingIndex, create_embeddings
 from tutorial_utils.evaluation.tables import encoder_embeddings
 from tutorial_utils.models import ConvEncoder, ModelConfig, build_models
+from tutorial_utils.paths import lesson_notebooks, solution_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "tutorial_utils"
@@ -161,7 +162,7 @@ def test_each_module_docstring_names_what_teaches_or_uses_it():
 def _shown_in_notebooks() -> list[tuple[str, str]]:
     """(notebook, expression) of every ``show_source(...)`` in the lesson notebooks 01-09 and their solutions."""
     shown = []
-    for nb in sorted((ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb")):
+    for nb in lesson_notebooks() + solution_notebooks():
         for cell in json.loads(nb.read_text())["cells"]:
             if cell["cell_type"] == "code":
                 shown += [(nb.name, expr) for expr in re.findall(r"show_source\(([\w.]+)\)", "".join(cell["source"]))]

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tutorial_utils.paths import lesson_notebooks, solution_notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("*_solutions.ipynb"))
+LESSONS = lesson_notebooks()
+SOLUTIONS = solution_notebooks()
 
 
 def _cells(path: Path) -> list[dict]:

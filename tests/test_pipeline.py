@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from tutorial_utils.embeddings import EmbeddingIndex
@@ -32,10 +33,8 @@ def test_train_folder_is_reproducible_and_saves_history(image_folder: Path, tmp_
     assert load_history(tmp_path / "a").val_loss == a.val_loss
 
 
-def test_ensure_index_builds_reuses_and_rebuilds(image_folder: Path, tmp_path: Path):
-    run = tmp_path / "run"
-    settings = TrainSettings(epochs=1, batch_size=4)
-    train_folder(image_folder, run, CONFIG, settings, verbose=False)
+def test_ensure_index_builds_reuses_and_rebuilds(image_folder: Path, tiny_run: Path):
+    run = tiny_run
     first = ensure_index(run, run / "best.pt", image_folder)
     assert len(first.files) == 12
     assert (run / "index.json").is_file()
@@ -51,11 +50,11 @@ def test_ensure_index_builds_reuses_and_rebuilds(image_folder: Path, tmp_path: P
     assert avg.embeddings.shape == (13, 256)
 
 
-def test_ensure_index_rebuilds_for_another_checkpoint(image_folder: Path, tmp_path: Path):
-    for name, seed in (("a", 0), ("b", 1)):
-        train_folder(
-            image_folder, tmp_path / name, CONFIG, TrainSettings(epochs=1, batch_size=4, seed=seed), verbose=False
-        )
+def test_ensure_index_rebuilds_for_another_checkpoint(image_folder: Path, tiny_checkpoint: Path, tmp_path: Path):
+    # a: the session's tiny model; b: the same recipe with another seed, so other weights
+    (tmp_path / "a").mkdir()
+    shutil.copyfile(tiny_checkpoint, tmp_path / "a" / "best.pt")
+    train_folder(image_folder, tmp_path / "b", CONFIG, TrainSettings(epochs=1, batch_size=4, seed=1), verbose=False)
     run = tmp_path / "run"
     a = ensure_index(run, tmp_path / "a" / "best.pt", image_folder)
     b = ensure_index(run, tmp_path / "b" / "best.pt", image_folder)

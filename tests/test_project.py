@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tutorial_utils.paths import lesson_notebooks, solution_notebooks
+
 try:
     import tomllib
-except ModuleNotFoundError:  # Python 3.10: tomli, which pytest brings there
+except ModuleNotFoundError:  # Python 3.10: tomli (the test extra installs it there)
     import tomli as tomllib
 
 
@@ -16,7 +18,9 @@ CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
 
 
 def _split(requirement: str) -> tuple[str, str]:
-    name, spec = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", requirement.strip()).groups()
+    """(name, version specifier); an environment marker (``; python_version < '3.11'``) is left out: conda has none,
+    and there the package is simply listed."""
+    name, spec = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", requirement.split(";")[0].strip()).groups()
     return name.lower().replace("_", "-"), spec.replace(" ", "")
 
 
@@ -34,16 +38,42 @@ def test_environment_yml_and_pyproject_name_the_same_dependencies():
     assert conda == pip
 
 
-def test_ci_runs_the_readme_test_command():
+def _run_ci_with_a_fake_make(tmp_path: Path, failing: str = "") -> tuple[int, list[str]]:
+    """Run .ci/run with ``make`` (and ``chromium``) replaced by scripts that only record their arguments; the fake
+    make fails for the target ``failing``, and for any target the Makefile does not define."""
+    import stat
+    import subprocess
+
+    targets = set(re.findall(r"^([A-Za-z][\w-]*):", (ROOT / "Makefile").read_text(), re.M))
+    calls = tmp_path / "calls.txt"
+    fake = tmp_path / "bin"
+    fake.mkdir(parents=True)
+    (fake / "make").write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> "{calls}"\n'
+        f'case " {" ".join(sorted(targets))} " in *" $1 "*) ;; *) exit 2;; esac\n'
+        f'[ "$1" = "{failing}" ] && exit 1\n'
+        "exit 0\n"
+    )
+    (fake / "chromium").write_text("#!/bin/sh\nexit 0\n")
+    for tool in ("make", "chromium"):
+        (fake / tool).chmod((fake / tool).stat().st_mode | stat.S_IEXEC)
+    env = {"PATH": f"{fake}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(["bash", str(ROOT / ".ci" / "run")], env=env, capture_output=True, text=True)
+    return done.returncode, calls.read_text().splitlines() if calls.exists() else []
+
+
+def test_ci_runs_the_readme_test_command_first_and_stops_when_it_fails(tmp_path: Path):
     readme = (ROOT / "README.md").read_text()
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert "make test" in readme
-    assert re.search(r"^make test\b", ci, re.M)
-
-
-def test_design_card_layout_exists():
-    for name in ("notebooks", "tutorial_utils", "data", "tests", "environment.yml", "README.md"):
-        assert (ROOT / name).exists(), name
+    command = re.search(r"^make (test)\s+#", readme, re.M)
+    assert command, "the README gives `make test` as its test command"
+    code, calls = _run_ci_with_a_fake_make(tmp_path / "ok")
+    assert code == 0, calls
+    assert calls[0].split()[0] == command.group(1)
+    assert {"test-portable", "test-browser", "course", "test-course"} <= {c.split()[0] for c in calls}
+    code, calls = _run_ci_with_a_fake_make(tmp_path / "failing", failing="test")
+    assert code != 0
+    assert calls == ["test"], "nothing runs after the test command fails"
 
 
 def _code_without_comments(notebook: Path) -> str:
@@ -56,7 +86,7 @@ def _code_without_comments(notebook: Path) -> str:
 def test_no_notebook_after_03_reads_the_model_that_03_trains():
     """Downstream of training, the notebooks compute from the shipped reference model: their stored outputs then
     hold on any machine. Weights a notebook trains itself (the variants of 06, the triplet model of 07) are fine."""
-    later = [p for p in sorted((ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb")) if p.name[:2] >= "04"]
+    later = [p for p in lesson_notebooks() + solution_notebooks() if p.name[:2] >= "04"]
     assert len(later) == 12
     for notebook in later:
         code = _code_without_comments(notebook)

@@ -38,3 +38,21 @@ def test_a_failing_cell_stops_the_run_with_its_error(tmp_path, capsys):
     with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
         _run_lesson().execute(_notebook(tmp_path, "1 / 0"), tmp_path / "demo.kernel.log")
     assert "demo.ipynb: a cell raised an error" in capsys.readouterr().err
+
+
+def test_the_longest_recorded_notebook_runs_first_and_a_stored_run_records_its_seconds(tmp_path, capsys):
+    script = _run_lesson()
+    short, long_ = tmp_path / "short.ipynb", tmp_path / "long.ipynb"
+    for path, seconds in ((short, 3), (long_, 30)):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time; time.sleep(0.2)")])
+        nb.metadata["tutorial"] = {"seconds": seconds}
+        nbformat.write(nb, path)
+    out = tmp_path / "out"
+    out.mkdir()
+    script.ROOT = tmp_path  # the paths are printed relative to it
+    seconds = script.execute_all([short, long_], out, jobs=1, update_stored=True)
+    started = [line.split()[1] for line in capsys.readouterr().out.splitlines() if line.startswith("running")]
+    assert started == ["long.ipynb", "short.ipynb"]
+    for path in (short, long_):
+        assert seconds[path] >= 0.2
+        assert script.recorded_seconds(path) == round(seconds[path])  # measured now, replacing 3 and 30

@@ -273,8 +273,12 @@ class FolderDataset(Dataset):
 
     @property
     def relative_paths(self) -> list[str]:
-        """File names relative to the root, as POSIX strings: the index manifest."""
-        return [p.relative_to(self.root).as_posix() for p in self.paths]
+        """File names relative to the root, as POSIX strings: the index manifest (a new list each time)."""
+        key = (id(self.paths), len(self.paths), self.root)  # worked out again only if paths or root are replaced
+        if getattr(self, "_relative_key", None) != key:
+            self._relative = tuple(p.relative_to(self.root).as_posix() for p in self.paths)
+            self._relative_key = key
+        return list(self._relative)
 
 
 def split_indices(n: int, val_fraction: float = 0.2, seed: int = 0) -> tuple[list[int], list[int]]:

@@ -20,6 +20,18 @@ BEST_CHECKPOINT = "best.pt"
 LAST_CHECKPOINT = "last.pt"
 INDEX_FILE = "index.json"
 HISTORY_FILE = "history.json"
+NOTEBOOKS = REPO_ROOT / "notebooks"
+
+
+def lesson_notebooks(folder: str | os.PathLike = NOTEBOOKS) -> list[Path]:
+    """The lesson's notebooks (01_dataset.ipynb ... 09_...), in order: the one list that the run, the tests, the
+    portability check and the course kit all use."""
+    return sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+
+
+def solution_notebooks(folder: str | os.PathLike = NOTEBOOKS) -> list[Path]:
+    """Their worked solutions (solutions/01_dataset_solutions.ipynb ...), in the same order."""
+    return sorted((Path(folder) / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
 
 
 def lesson_run_dir() -> Path:

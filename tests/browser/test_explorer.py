@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tutorial_utils.paths import lesson_notebooks
+
 from .conftest import ROOT, Lab, block_internet, run_folder
 
 pytestmark = pytest.mark.browser
@@ -267,7 +269,7 @@ def exported_pages(tmp_path: Path) -> list[Path]:
     from nbconvert import HTMLExporter
 
     out = []
-    for nb_path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for nb_path in lesson_notebooks():
         html, _ = HTMLExporter().from_notebook_node(nbformat.read(nb_path, as_version=4))
         out.append(tmp_path / nb_path.with_suffix(".html").name)
         out[-1].write_text(html, encoding="utf-8")
@@ -276,7 +278,7 @@ def exported_pages(tmp_path: Path) -> list[Path]:
 
 def test_html_export_shows_every_figure(browser, tmp_path: Path):
     pages = exported_pages(tmp_path)
-    assert len(pages) == len(list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    assert len(pages) == len(lesson_notebooks())
     context = browser.new_context()
     view = context.new_page()
     try:
