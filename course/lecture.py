@@ -1,10 +1,10 @@
 """Mark up the lesson notebooks for lecture slides: each cell's ``slideshow.slide_type``, a ``hide-input`` tag on
 figure cells, and speaker notes on each section's slide. Idempotent: run it again and nothing changes.
 
-    python scripts/course.py lecture            # mark up notebooks/0*.ipynb (after their outputs are stored)
-    python scripts/course.py lecture --check    # change nothing; exit 1 if a notebook would change
+    python -m scripts.course lecture            # mark up notebooks/0*.ipynb (after their outputs are stored)
+    python -m scripts.course lecture --check    # change nothing; exit 1 if a notebook would change
 
-What a lecture slide is (``python scripts/course.py slides`` makes one deck per notebook with nbconvert):
+What a lecture slide is (``python -m scripts.course slides`` makes one deck per notebook with nbconvert):
 - a markdown cell with a ``#`` or ``##`` heading opens a slide (the title, a section, "What we learned",
   "Exercises"; a cell with text above such a heading is split there first: the text keeps the cell and its id,
   the heading starts a new cell ``<id>-section``); one with a ``###`` heading, a displayed equation (``$$``) or

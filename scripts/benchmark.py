@@ -11,9 +11,11 @@ Sections (each prints its rows as it finishes; nothing is asserted, read the tab
              torch.topk scan, bare FAISS IndexFlatIP, SimilarityIndex(backend="faiss"), and "faiss-ann" (IVF)
              over a range of nprobe, with recall@10 against exact search and memory per vector
 
-    .venv/bin/python scripts/benchmark.py                       # emoji sections + 100,000 x 1,024 (~5 min here)
-    .venv/bin/python scripts/benchmark.py --only scale --scale 1000000:avg --json runs/bench-1m.json
-    .venv/bin/python scripts/benchmark.py --quick               # fewer repeats and 20,000 vectors (~1 min)
+    .venv/bin/python -m scripts.benchmark                       # emoji sections + 100,000 x 1,024 (~5 min here)
+    .venv/bin/python -m scripts.benchmark --only scale --scale 1000000:avg --json runs/bench-1m.json
+    .venv/bin/python -m scripts.benchmark --quick               # fewer repeats and 20,000 vectors (~1 min)
+
+It runs as a module from the repository root, where the original tutorial's code (``benchmarks``) is found.
 
 Timings are medians of interleaved repeats (the original's and ours alternate), so a slow moment of the
 machine hits both. FAISS and scikit-learn need ``pip install -e ".[scale]"``.
@@ -37,21 +39,20 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks import original_tutorial as original
+from tutorial_utils.checkpoints import load_checkpoint, save_checkpoint
+from tutorial_utils.data import FolderDataset
+from tutorial_utils.embeddings import EmbeddingIndex, create_embeddings
+from tutorial_utils.models import ModelConfig, build_models
+from tutorial_utils.paths import DEFAULT_DATA, REFERENCE_CHECKPOINT
+from tutorial_utils.pipeline import index_folder
+from tutorial_utils.scale.indexing import build_index
+from tutorial_utils.scale.timing import median_times
+from tutorial_utils.scale.vectors import make_vectors, recall_curve
+from tutorial_utils.search import SimilarityIndex
+from tutorial_utils.training import make_adam, make_loaders, train_step, val_step
 
-from benchmarks import original_tutorial as original  # noqa: E402
-from tutorial_utils.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
-from tutorial_utils.data import FolderDataset  # noqa: E402
-from tutorial_utils.embeddings import EmbeddingIndex, create_embeddings  # noqa: E402
-from tutorial_utils.models import ModelConfig, build_models  # noqa: E402
-from tutorial_utils.paths import DEFAULT_DATA, REFERENCE_CHECKPOINT  # noqa: E402
-from tutorial_utils.pipeline import index_folder  # noqa: E402
-from tutorial_utils.scale.indexing import build_index  # noqa: E402
-from tutorial_utils.scale.timing import median_times  # noqa: E402
-from tutorial_utils.scale.vectors import make_vectors, recall_curve  # noqa: E402
-from tutorial_utils.search import SimilarityIndex  # noqa: E402
-from tutorial_utils.training import make_adam, make_loaders, train_step, val_step  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 RESULTS: dict = {}
 
@@ -223,7 +224,7 @@ def bench_scale(n: int, pooling: str, n_queries: int, repeats: int, nprobes: lis
     if n <= 200_000:
         sk = SimilarityIndex(index, backend="sklearn")
         fns["sklearn"] = lambda: sk.search_vectors(queries, k=k)
-    from tutorial_utils.scale.backends import normalise_rows
+    from tutorial_utils.search import normalise_rows
 
     xt, qt = torch.from_numpy(normalise_rows(x)), torch.from_numpy(normalise_rows(queries))
     fns["topk"] = lambda: torch_topk(xt, qt, k)

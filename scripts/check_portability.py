@@ -12,9 +12,11 @@ imitates it on one machine with environment variables:
     measure  the same comparison for any conditions of CONDITIONS, notebooks two at a time.
     pytest   run the notebook tests (nbval, with the tolerance extension) under one condition: what CI runs.
 
-    .venv/bin/python scripts/check_portability.py audit
-    .venv/bin/python scripts/check_portability.py measure --conditions threads-1 onednn-sse41
-    .venv/bin/python scripts/check_portability.py pytest --condition threads-1+sse41
+    .venv/bin/python -m scripts.check_portability audit
+    .venv/bin/python -m scripts.check_portability measure --conditions threads-1 onednn-sse41
+    .venv/bin/python -m scripts.check_portability pytest --condition threads-1+sse41
+
+It runs as a module from the repository root, where it finds the tolerance rules of the tests (``tests``).
 """
 
 from __future__ import annotations
@@ -27,12 +29,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from tests.nbval_tolerance import cell_tolerance, compare_text, number_spread, tolerance_fraction
+from tutorial_utils.paths import lesson_notebooks, solution_notebooks
 
-from tests.nbval_tolerance import cell_tolerance, compare_text, number_spread, tolerance_fraction  # noqa: E402
-from tutorial_utils.paths import lesson_notebooks, solution_notebooks  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CONDITIONS: dict[str, dict[str, str]] = {
     "threads-1": {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
@@ -223,7 +223,7 @@ def stability_markdown(report: dict[str, list[dict]], how: dict[str, tuple[dict[
     lines = [
         "# Stability audit of the stored outputs",
         "",
-        "Made by `python scripts/check_portability.py audit`: every notebook and solution executed under each",
+        "Made by `python -m scripts.check_portability audit`: every notebook and solution executed under each",
         "condition on one machine, each code cell compared with its stored output by the rule nbval uses.",
         f"Margin rule: no `tolerance-` cell uses more than {MARGIN:.0%} of its tolerance under any condition.",
         "",

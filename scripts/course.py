@@ -1,16 +1,18 @@
 """The course kit, offline, from one command: Colab cells, graded student releases, the website, the slides.
 
-    python scripts/course.py colab    # rewrite every notebook's badge and Colab cell from course/course.toml
-    python scripts/course.py release  # nbgrader student copies of the graded solutions -> runs/course/nbgrader
-    python scripts/course.py check    # the kit checks itself: validate, --invert, autograde, a planted wrong answer,
-                                      # the grades as CSV (nbgrader export, in runs/course/nbgrader-check/grades.csv)
-    python scripts/course.py site     # the Jupyter Book site from the stored outputs -> runs/course/site
-    python scripts/course.py slides   # reveal.js slides of the lesson notebooks -> runs/course/slides
-    python scripts/course.py build    # release, site and slides (make course)
-    python scripts/course.py lecture  # slide types, hidden figure code and speaker notes on the lesson notebooks
+    python -m scripts.course colab    # rewrite every notebook's badge and Colab cell from course/course.toml
+    python -m scripts.course release  # nbgrader student copies of the graded solutions -> runs/course/nbgrader
+    python -m scripts.course check    # the kit checks itself: validate, --invert, autograde, a planted wrong
+                                      # answer, the grades as CSV (nbgrader export:
+                                      # runs/course/nbgrader-check/grades.csv)
+    python -m scripts.course site     # the Jupyter Book site from the stored outputs -> runs/course/site
+    python -m scripts.course slides   # reveal.js slides of the lesson notebooks -> runs/course/slides
+    python -m scripts.course build    # release, site and slides (make course)
+    python -m scripts.course lecture  # slide types, hidden figure code and speaker notes on the lesson notebooks
                                       # (--check: change nothing, exit 1 if a notebook would change)
 
-What each part does and how a teacher uses it: docs/teaching.md.
+It runs as a module from the repository root, where the kit's package (``course``) is found. What each part does
+and how a teacher uses it: docs/teaching.md.
 """
 
 from __future__ import annotations
@@ -20,11 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from course import colab, grading
+from course.config import all_notebooks, load_settings
 
-from course import colab, grading  # noqa: E402
-from course.config import all_notebooks, load_settings  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:

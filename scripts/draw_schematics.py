@@ -21,7 +21,6 @@ import argparse
 import io
 import math
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -34,15 +33,14 @@ import numpy as np
 import torch
 from matplotlib import patches
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from tutorial_utils.checkpoints import load_checkpoint
+from tutorial_utils.data import image_to_tensor
+from tutorial_utils.models import ModelConfig, build_models
+from tutorial_utils.paths import DEFAULT_DATA, REFERENCE_CHECKPOINT
+from tutorial_utils.selfsup.augment import random_views
+from tutorial_utils.selfsup.contrastive import ContrastiveSettings
 
-from tutorial_utils.checkpoints import load_checkpoint  # noqa: E402
-from tutorial_utils.data import image_to_tensor  # noqa: E402
-from tutorial_utils.models import ModelConfig, build_models  # noqa: E402
-from tutorial_utils.paths import DEFAULT_DATA, REFERENCE_CHECKPOINT  # noqa: E402
-from tutorial_utils.selfsup.augment import random_views  # noqa: E402
-from tutorial_utils.selfsup.contrastive import ContrastiveSettings  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 OUT = ROOT / "notebooks" / "figures"
 WIDTH = 720  # points; one point is one SVG user unit, so a figure shown 700 px wide keeps text at its size

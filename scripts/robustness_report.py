@@ -11,24 +11,22 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 from functools import lru_cache
 from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from tutorial_utils.checkpoints import load_checkpoint
+from tutorial_utils.data import FolderDataset
+from tutorial_utils.embeddings import embed_images
+from tutorial_utils.evaluation.baselines import colour_histograms, pca_projector, pixel_embeddings, stack_images
+from tutorial_utils.evaluation.robustness import robustness_suite, robustness_table
+from tutorial_utils.evaluation.tables import table_rows
+from tutorial_utils.notebook import format_table
+from tutorial_utils.paths import DEFAULT_DATA, REFERENCE_CHECKPOINT
+from tutorial_utils.selfsup.embedder import SIMCLR_CHECKPOINT
 
-from tutorial_utils.checkpoints import load_checkpoint  # noqa: E402
-from tutorial_utils.data import FolderDataset  # noqa: E402
-from tutorial_utils.embeddings import embed_images  # noqa: E402
-from tutorial_utils.evaluation.baselines import colour_histograms, pca_projector, pixel_embeddings, stack_images  # noqa: E402
-from tutorial_utils.evaluation.robustness import robustness_suite, robustness_table  # noqa: E402
-from tutorial_utils.evaluation.tables import table_rows  # noqa: E402
-from tutorial_utils.notebook import format_table  # noqa: E402
-from tutorial_utils.paths import DEFAULT_DATA, REFERENCE_CHECKPOINT  # noqa: E402
-from tutorial_utils.selfsup.embedder import SIMCLR_CHECKPOINT  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:

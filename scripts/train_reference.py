@@ -4,8 +4,11 @@ Notebooks 04-09 and their solutions compute from this file, not from the model t
 same run: a model trained a minute ago carries that machine's float rounding (CPU, threads, kernels) into every
 number downstream, while inference on fixed weights gives the same outputs on any machine to many digits.
 
-    .venv/bin/python scripts/train_reference.py            # train, then write the checkpoint and its record
-    .venv/bin/python scripts/train_reference.py --check    # train again into a temporary folder and compare
+    .venv/bin/python -m scripts.train_reference            # train, then write the checkpoint and its record
+    .venv/bin/python -m scripts.train_reference --check    # train again into a temporary folder and compare
+
+It runs as a module from the repository root, where it finds the tolerances of the tests (``tests``) and
+``scripts.benchmark``'s CPU name.
 
 Writes, beside the checkpoint, ``autoencoder.json`` (command, seed, settings, versions, machine, losses) and
 ``autoencoder-log.jsonl`` (one line per epoch). ``--check`` exits non-zero when the new best validation MSE is
@@ -24,19 +27,17 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
+import torch
+
+from scripts.benchmark import cpu_name
+from tests.nbval_tolerance import TOLERANCES
+from tutorial_utils.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
+from tutorial_utils.models import ModelConfig
+from tutorial_utils.paths import BEST_CHECKPOINT, DEFAULT_DATA, REFERENCE_CHECKPOINT, relative
+from tutorial_utils.pipeline import TrainSettings, train_folder
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from benchmark import cpu_name  # noqa: E402
-
-from tests.nbval_tolerance import TOLERANCES  # noqa: E402
-from tutorial_utils.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint  # noqa: E402
-from tutorial_utils.models import ModelConfig  # noqa: E402
-from tutorial_utils.paths import BEST_CHECKPOINT, DEFAULT_DATA, REFERENCE_CHECKPOINT, relative  # noqa: E402
-from tutorial_utils.pipeline import TrainSettings, train_folder  # noqa: E402
 
 
 def train(run_dir: Path) -> tuple[Path, float]:
@@ -49,7 +50,7 @@ def train(run_dir: Path) -> tuple[Path, float]:
 def record(state: dict, seconds: float) -> dict:
     """What made the checkpoint, for ``autoencoder.json``."""
     return {
-        "command": "python scripts/train_reference.py",
+        "command": "python -m scripts.train_reference",
         "recipe": "notebook 03: train_folder(DEFAULT_DATA, run_dir, ModelConfig(image_size=64), TrainSettings())",
         "data": relative(DEFAULT_DATA),
         "seed": TrainSettings().seed,

@@ -27,24 +27,23 @@ import numpy as np
 import torch
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tutorial_utils.checkpoints import read_checkpoint  # noqa: E402
-from tutorial_utils.data import FolderDataset, read_labels, resize_square, to_rgb  # noqa: E402
-from tutorial_utils.embeddings import embed_images  # noqa: E402
-from tutorial_utils.evaluation.baselines import stack_images  # noqa: E402
-from tutorial_utils.evaluation.metrics import recall_at_k, score_embeddings  # noqa: E402
-from tutorial_utils.models import ConvEncoder, ModelConfig  # noqa: E402
-from tutorial_utils.paths import DEFAULT_DATA, DEFAULT_LABELS, DEFAULT_QUERIES  # noqa: E402
-from tutorial_utils.selfsup.contrastive import ContrastiveSettings, fold_batch_norm, train_contrastive  # noqa: E402
-from tutorial_utils.selfsup.embedder import (  # noqa: E402
+from tutorial_utils.checkpoints import read_checkpoint
+from tutorial_utils.data import FolderDataset, read_labels, resize_square, to_rgb
+from tutorial_utils.embeddings import embed_images
+from tutorial_utils.evaluation.baselines import stack_images
+from tutorial_utils.evaluation.metrics import recall_at_k, score_embeddings
+from tutorial_utils.models import ConvEncoder, ModelConfig
+from tutorial_utils.paths import DEFAULT_DATA, DEFAULT_LABELS, DEFAULT_QUERIES
+from tutorial_utils.selfsup.contrastive import ContrastiveSettings, fold_batch_norm, train_contrastive
+from tutorial_utils.selfsup.embedder import (
     FEATURE_PARTS,
     SIMCLR_CHECKPOINT,
     SelfSupervisedEmbedder,
     mean_features,
     save_selfsup_checkpoint,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # npm package -> the folders of SVG drawings used from it, and their licence
 EXTRA_SETS = {

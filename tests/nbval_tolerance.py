@@ -116,7 +116,7 @@ def number_spread(stored: str, new: str) -> tuple[float, float] | str:
 
 def tolerance_fraction(stored: str, new: str, tol: Tolerance) -> float | str:
     """The largest |new - stored| of the numbers as a fraction of what ``tol`` allows for each (1.0 = at the
-    limit), or why the texts differ otherwise. ``scripts/check_portability.py audit`` holds every tagged cell
+    limit), or why the texts differ otherwise. ``python -m scripts.check_portability audit`` holds every tagged cell
     to at most half its tolerance with it."""
     loose = Tolerance(rtol=math.inf, atol=math.inf, int_atol=math.inf, why="structure only")
     why = compare_text(stored, new, loose)

@@ -81,7 +81,7 @@ def layer_violations(package: Path) -> list[str]:
         for dep in sorted(deps):
             if dep.split(".")[1] in EXTRAS:
                 problems.append(f"core module {mod} imports the extra {dep}")
-    # a cycle: a module reachable from itself (package __init__ files re-export lazily and are left out)
+    # a cycle: a module reachable from itself (the package itself, whose __init__ only re-exports, is left out)
     for start in graph:
         seen, stack = set(), [d for d in graph[start] if d != name]
         while stack:
@@ -118,15 +118,52 @@ def test_the_layer_check_catches_a_planted_import(tmp_path: Path, plant: str):
         ]
 
 
+def _package_imports() -> dict[str, str]:
+    """Name -> the module that the package's ``__init__`` imports it from (``from .data import FolderDataset``)."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    return {
+        alias.asname or alias.name: node.module or ""
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.level == 1
+        for alias in node.names
+    }
+
+
+def _imported_from_the_package() -> set[str]:
+    """Every name that a notebook (lesson or solution) or a doc imports from the package itself."""
+    names: set[str] = set()
+    for nb in lesson_notebooks() + solution_notebooks():
+        for cell in json.loads(nb.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            code = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.startswith(("%", "!")))
+            for node in ast.walk(ast.parse(code)):
+                if isinstance(node, ast.ImportFrom) and node.module == "tutorial_utils" and not node.level:
+                    names.update(alias.name for alias in node.names)
+    for doc in [ROOT / "README.md", ROOT / "notebooks" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for imported in re.findall(r"from tutorial_utils import (\([^)]*\)|[^\n`]*)", doc.read_text()):
+            names.update(re.findall(r"[A-Za-z_]\w*", imported.split("#")[0]))
+    return names
+
+
 def test_the_package_re_exports_the_core_and_only_the_core():
     core = [p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_") and p.stem != "paths"] + ["paths"]
+    homes = _package_imports()
+    assert sorted(tutorial_utils.__all__) == sorted(homes), "__all__ lists exactly what __init__ imports"
     for name in tutorial_utils.__all__:
         obj = getattr(tutorial_utils, name)
-        home = tutorial_utils._EXPORTS[name]
+        home = homes[name]
         assert home in core, f"{name} is exported from {home}, which is not a core module"
         assert getattr(__import__(f"tutorial_utils.{home}", fromlist=[name]), name) is obj
     with pytest.raises(AttributeError, match="no attribute 'fit_at_scale'"):
         tutorial_utils.fit_at_scale  # noqa: B018  (an extra's name is not at the top)
+
+
+def test_the_package_exports_what_the_notebooks_and_docs_import_from_it():
+    imported = _imported_from_the_package()
+    assert {"FolderDataset", "fit", "SimilarityIndex", "show_source"} <= imported  # the scan finds the imports
+    assert sorted(imported - set(tutorial_utils.__all__)) == [], "imported from tutorial_utils: export them"
+    assert sorted(set(tutorial_utils.__all__) - imported) == [], "exported but imported by no notebook or doc"
 
 
 def _public_definitions() -> dict[str, list[str]]:
@@ -135,6 +172,11 @@ def _public_definitions() -> dict[str, list[str]]:
         if path.name.startswith("_"):
             continue
         for node in ast.parse(path.read_text()).body:
+            overload = isinstance(node, ast.FunctionDef) and any(
+                isinstance(d, ast.Name) and d.id == "overload" for d in node.decorator_list
+            )
+            if overload:
+                continue  # a typed signature of the function defined after it
             found = (
                 [node.name]
                 if isinstance(node, (ast.FunctionDef, ast.ClassDef))
@@ -153,7 +195,7 @@ def test_each_public_name_is_defined_once():
 
 def test_each_module_docstring_names_what_teaches_or_uses_it():
     for path in PACKAGE.rglob("*.py"):
-        if path.name in ("__main__.py", "_lazy.py") or path.parent.name == "cli":
+        if path.name == "__main__.py" or path.parent.name == "cli":
             continue
         doc = ast.get_docstring(ast.parse(path.read_text())) or ""
         assert re.search(r"notebooks? \d\d|every notebook", doc, re.I), f"{path.name}: which notebook?"

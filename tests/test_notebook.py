@@ -8,7 +8,9 @@ from tutorial_utils.notebook import format_table, show_source
 
 def test_show_source_is_the_real_source():
     md = show_source(FolderDataset)
-    assert md.data.startswith("`tutorial_utils.data.FolderDataset`\n```python\nclass FolderDataset(Dataset):")
+    assert md.data.startswith(
+        "`tutorial_utils.data.FolderDataset`\n```python\nclass FolderDataset(Dataset[ImagePair]):"
+    )
     assert "def __getitem__" in md.data
     assert md.data.endswith("```")
 

@@ -62,6 +62,27 @@ def test_ensure_index_rebuilds_for_another_checkpoint(image_folder: Path, tiny_c
     assert EmbeddingIndex.load(run / "index.json").meta["checkpoint_sha1"] == b.meta["checkpoint_sha1"]
 
 
+def test_the_lesson_build_and_the_streaming_build_write_one_record(image_folder: Path, tiny_run: Path, tmp_path: Path):
+    """index_folder and scale.build_index save through write_index: the same meta, which ensure_index accepts."""
+    import json
+
+    from tutorial_utils.pipeline import index_folder
+    from tutorial_utils.scale import build_index
+
+    (image_folder / "notes.png").write_text("not a picture")  # one unreadable file, recorded as skipped by both
+    checkpoint = tiny_run / "best.pt"
+    lesson = index_folder(image_folder, checkpoint, tmp_path / "lesson" / "index.json", device="cpu")
+    streamed = build_index(image_folder, checkpoint, tmp_path / "streamed" / "index.json", device="cpu", num_workers=0)
+    assert lesson.meta == streamed.meta
+    assert lesson.meta["skipped"] == ["notes.png"]
+    manifests = [json.loads((tmp_path / run / "index.json").read_text()) for run in ("lesson", "streamed")]
+    assert [sorted(m) for m in manifests] == [sorted(manifests[0])] * 2
+    assert manifests[0]["meta"] == manifests[1]["meta"]
+    stamp = (tmp_path / "streamed" / "index.json").stat().st_mtime_ns
+    ensure_index(tmp_path / "streamed", checkpoint, image_folder)
+    assert (tmp_path / "streamed" / "index.json").stat().st_mtime_ns == stamp  # accepted as it is, not rebuilt
+
+
 def test_the_reference_checkpoint_is_notebook_03s_recipe():
     """The shipped model loads on a fresh clone and was made with the defaults notebook 03 trains with."""
     import json

@@ -1,7 +1,8 @@
 """Image similarity search in PyTorch: the helpers of the lesson's notebooks.
 
-The lesson core (notebooks 01-05) is the flat modules here, and every name it uses can be imported from the
-package itself: ``from tutorial_utils import FolderDataset, fit, SimilarityIndex``.
+The lesson core (notebooks 01-05) is the flat modules here. Every name the notebooks and the docs import from the
+package itself is re-exported here, explicitly (``__all__``): ``from tutorial_utils import FolderDataset, fit,
+SimilarityIndex``; the rest of the core is imported from its module (``tutorial_utils.search.order_candidates``).
 
 - :mod:`~tutorial_utils.paths` where the data, shipped models and run folders are;
 - :mod:`~tutorial_utils.data` a folder of images as a dataset (01);
@@ -17,167 +18,98 @@ never imports them: :mod:`tutorial_utils.evaluation` (06-07), :mod:`tutorial_uti
 :mod:`tutorial_utils.selfsup` (09), and :mod:`tutorial_utils.cli` (``python -m tutorial_utils``).
 """
 
-from ._lazy import lazy_exports
+from .checkpoints import load_checkpoint
+from .data import FolderDataset, ImageReadError, image_to_tensor, read_labels, split_indices, to_rgb, train_val_split
+from .devices import pick_device
+from .embeddings import Embedder, EmbeddingIndex, StaleIndexError, create_embeddings, embed_images, map_2d
+from .models import ConvDecoder, ConvEncoder, ModelConfig, build_models, count_parameters, layer_shapes
+from .notebook import concept_check, format_table, show_source
+from .paths import (
+    DEFAULT_DATA,
+    DEFAULT_LABELS,
+    DEFAULT_QUERIES,
+    REFERENCE_CHECKPOINT,
+    REPO_ROOT,
+    lesson_run_dir,
+    relative,
+)
+from .pipeline import TrainSettings, ensure_index, train_folder
+from .plots import (
+    plot_embedding_map,
+    plot_label_matrix,
+    plot_losses,
+    plot_neighbour_comparison,
+    plot_neighbours,
+    plot_recall_curve,
+    plot_reconstructions,
+    plot_scores,
+    plot_training_log,
+    save_figure,
+    show_grid,
+    show_images,
+)
+from .search import SimilarityIndex, SklearnBackend
+from .training import fit, make_loaders, mean_image_baseline, reconstruct, train_step, val_step
+from .widgets import NeighbourExplorer, pooled_searcher, reconstruction_viewer
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    **dict.fromkeys(
-        [
-            "BEST_CHECKPOINT",
-            "CLI_RUN",
-            "DEFAULT_DATA",
-            "DEFAULT_LABELS",
-            "DEFAULT_QUERIES",
-            "DEFAULT_RUN",
-            "HISTORY_FILE",
-            "INDEX_FILE",
-            "LAST_CHECKPOINT",
-            "REFERENCE_CHECKPOINT",
-            "REPO_ROOT",
-            "lesson_run_dir",
-            "relative",
-        ],
-        "paths",
-    ),
-    **dict.fromkeys(
-        [
-            "BACKGROUND",
-            "FolderDataset",
-            "IMAGE_EXTENSIONS",
-            "ImageReadError",
-            "MAX_PIXELS",
-            "ORIENTATION",
-            "check_image",
-            "decode_chw_uint8",
-            "decode_hwc_uint8",
-            "decode_pil",
-            "describe_skipped",
-            "image_to_tensor",
-            "list_image_files",
-            "open_pil",
-            "pil_to_float_tensor",
-            "read_file_bytes",
-            "read_labels",
-            "report_skipped",
-            "resize_square",
-            "rgb_square_pil",
-            "scan_images",
-            "split_indices",
-            "tensor_to_pil",
-            "to_rgb",
-            "train_val_split",
-            "vanished",
-        ],
-        "data",
-    ),
-    **dict.fromkeys(
-        [
-            "ConvDecoder",
-            "ConvEncoder",
-            "DOWNSAMPLING",
-            "ModelConfig",
-            "OUTPUT_ACTIVATIONS",
-            "build_models",
-            "channels_last",
-            "check_image_size",
-            "count_parameters",
-            "layer_shapes",
-        ],
-        "models",
-    ),
-    **dict.fromkeys(["pick_device"], "devices"),
-    **dict.fromkeys(
-        [
-            "History",
-            "amp_context",
-            "epoch_line",
-            "fit",
-            "make_adam",
-            "make_loaders",
-            "mean_image_baseline",
-            "reconstruct",
-            "seed_everything",
-            "train_step",
-            "val_step",
-        ],
-        "training",
-    ),
-    **dict.fromkeys(
-        ["FORMAT_VERSION", "load_checkpoint", "read_checkpoint", "register_checkpoint_kind", "save_checkpoint"],
-        "checkpoints",
-    ),
-    **dict.fromkeys(
-        [
-            "Embedder",
-            "EmbeddingIndex",
-            "INDEX_FORMAT",
-            "POOLINGS",
-            "StaleIndexError",
-            "commit_manifest",
-            "create_embeddings",
-            "embed_batch",
-            "embed_images",
-            "embeddings_file",
-            "file_digest",
-            "map_2d",
-            "new_build_id",
-            "pool_features",
-        ],
-        "embeddings",
-    ),
-    **dict.fromkeys(
-        [
-            "BACKENDS",
-            "Backend",
-            "EXTRA_CANDIDATES",
-            "METRICS",
-            "Neighbours",
-            "SimilarityIndex",
-            "SklearnBackend",
-            "TIE_DECIMALS",
-            "exact_distances",
-            "indexed_rows",
-            "make_backend",
-            "order_candidates",
-            "register_backend",
-        ],
-        "search",
-    ),
-    **dict.fromkeys(["TrainSettings", "ensure_index", "index_folder", "load_history", "train_folder"], "pipeline"),
-    **dict.fromkeys(
-        [
-            "plot_embedding_map",
-            "plot_label_matrix",
-            "plot_losses",
-            "plot_neighbour_comparison",
-            "plot_neighbours",
-            "plot_recall_curve",
-            "plot_reconstructions",
-            "plot_scores",
-            "plot_training_log",
-            "save_figure",
-            "show_grid",
-            "show_images",
-        ],
-        "plots",
-    ),
-    **dict.fromkeys(
-        [
-            "MAX_UPLOAD_BYTES",
-            "NeighbourExplorer",
-            "Query",
-            "png_bytes",
-            "pooled_searcher",
-            "read_upload",
-            "read_variants",
-            "reconstruction_viewer",
-            "short_name",
-        ],
-        "widgets",
-    ),
-    **dict.fromkeys(["concept_check", "format_table", "show_source"], "notebook"),
-    **dict.fromkeys(["atomic_write", "file_lock"], "files"),
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = [
+    "DEFAULT_DATA",
+    "DEFAULT_LABELS",
+    "DEFAULT_QUERIES",
+    "REFERENCE_CHECKPOINT",
+    "REPO_ROOT",
+    "ConvDecoder",
+    "ConvEncoder",
+    "Embedder",
+    "EmbeddingIndex",
+    "FolderDataset",
+    "ImageReadError",
+    "ModelConfig",
+    "NeighbourExplorer",
+    "SimilarityIndex",
+    "SklearnBackend",
+    "StaleIndexError",
+    "TrainSettings",
+    "build_models",
+    "concept_check",
+    "count_parameters",
+    "create_embeddings",
+    "embed_images",
+    "ensure_index",
+    "fit",
+    "format_table",
+    "image_to_tensor",
+    "layer_shapes",
+    "lesson_run_dir",
+    "load_checkpoint",
+    "make_loaders",
+    "map_2d",
+    "mean_image_baseline",
+    "pick_device",
+    "plot_embedding_map",
+    "plot_label_matrix",
+    "plot_losses",
+    "plot_neighbour_comparison",
+    "plot_neighbours",
+    "plot_recall_curve",
+    "plot_reconstructions",
+    "plot_scores",
+    "plot_training_log",
+    "pooled_searcher",
+    "read_labels",
+    "reconstruct",
+    "reconstruction_viewer",
+    "relative",
+    "save_figure",
+    "show_grid",
+    "show_images",
+    "show_source",
+    "split_indices",
+    "to_rgb",
+    "train_folder",
+    "train_step",
+    "train_val_split",
+    "val_step",
+]

@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
 
 from .files import atomic_write
-from .models import ConvDecoder, ModelConfig, build_models
+from .models import ConvDecoder, ConvEncoder, ModelConfig, build_models
 
 FORMAT_VERSION = 1
-KindLoader = Callable[[nn.Module, dict[str, Any]], nn.Module]  # (loaded encoder, raw state) -> the model to use
+KindLoader = Callable[[ConvEncoder, dict[str, Any]], nn.Module]  # (loaded encoder, raw state) -> the model to use
 _KIND_LOADERS: dict[str, KindLoader] = {}
 
 
@@ -29,7 +29,7 @@ def register_checkpoint_kind(kind: str, loader: KindLoader) -> None:
 
 
 def save_checkpoint(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     config: ModelConfig,
     encoder: nn.Module,
     decoder: nn.Module | None,
@@ -39,7 +39,7 @@ def save_checkpoint(
 
     ``decoder=None`` is for encoders trained without one (the self-supervised kind).
     """
-    state = {
+    state: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "config": config.to_dict(),
         "encoder": {k: v.detach().cpu() for k, v in encoder.state_dict().items()},
@@ -49,22 +49,23 @@ def save_checkpoint(
     return atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Load the raw checkpoint dict on the CPU, with a clear error when it is not one of ours."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint; train first (python -m tutorial_utils train)")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle, zip and torch errors all mean "not a readable checkpoint"
         raise ValueError(f"{path}: not a readable checkpoint ({err})") from err
-    if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION or "config" not in state:
+    state = cast(dict[str, Any], loaded) if isinstance(loaded, dict) else {}
+    if state.get("format_version") != FORMAT_VERSION or "config" not in state:
         raise ValueError(f"{path}: not a tutorial_utils checkpoint (format_version {FORMAT_VERSION} expected)")
     return state
 
 
 def load_checkpoint(
-    path: str | os.PathLike, expect: ModelConfig | None = None
+    path: str | os.PathLike[str], expect: ModelConfig | None = None
 ) -> tuple[nn.Module, ConvDecoder | None, ModelConfig, dict[str, Any]]:
     """Rebuild (encoder, decoder, config, raw state) from a checkpoint.
 

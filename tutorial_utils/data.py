@@ -6,6 +6,10 @@ Each loader's name says what it returns: ``*_pil`` a PIL image, ``*_hwc_uint8`` 
 array of bytes (height, width, RGB or RGB, height, width), ``*_tensor`` a float tensor with values in [0, 1].
 """
 
+# The type checker's strict rules hold here but one: PyTorch leaves the parameters of torch.from_numpy and
+# Tensor.tolist untyped, and calling them is not reported as a use of an unknown type.
+# pyright: reportUnknownMemberType=false
+
 from __future__ import annotations
 
 import csv
@@ -14,8 +18,9 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import torch
@@ -24,16 +29,19 @@ from torch.utils.data import Dataset, Subset
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
 BACKGROUND = (255, 255, 255)
-ImageLike = str | os.PathLike | Image.Image
+ImageLike = str | os.PathLike[str] | Image.Image
+ImagePair = tuple[torch.Tensor, torch.Tensor]  # an item of FolderDataset: (input image, reconstruction target)
+Queries = ImageLike | torch.Tensor | Sequence[ImageLike | torch.Tensor]  # one image, a list of them, or a 4-D batch
 ORIENTATION = 0x0112  # the EXIF tag that says how the camera was turned
 MAX_PIXELS = 50_000_000  # larger images are refused from their header, before any pixel is decoded (~150 MB RGB)
 log = logging.getLogger("tutorial_utils")
+ItemT = TypeVar("ItemT")  # what a dataset's items are
 
 
 class ImageReadError(ValueError):
     """An image file that cannot be used; the message names the file and ``reason`` says why in a few words."""
 
-    def __init__(self, path: str | os.PathLike, reason: str, detail: str = "") -> None:
+    def __init__(self, path: str | os.PathLike[str], reason: str, detail: str = "") -> None:
         self.path, self.reason = Path(path), reason
         self.why = reason + (f" ({detail})" if detail else "")  # the message without the file name
         super().__init__(f"{path}: {self.why}")
@@ -74,12 +82,12 @@ def resize_square(img: Image.Image, size: int, background: tuple[int, int, int] 
     return ImageOps.pad(img, (size, size), method=Image.Resampling.LANCZOS, color=background)
 
 
-def vanished(path: str | os.PathLike) -> ImageReadError:
+def vanished(path: str | os.PathLike[str]) -> ImageReadError:
     """The error for a file that was listed but is gone when it is read."""
     return ImageReadError(path, "disappeared", "deleted after the folder was listed")
 
 
-def read_file_bytes(path: str | os.PathLike) -> bytes:
+def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
     """The bytes of an image file; a file that vanished since it was listed is an :class:`ImageReadError`."""
     try:
         return Path(path).read_bytes()
@@ -89,7 +97,9 @@ def read_file_bytes(path: str | os.PathLike) -> bytes:
         raise ImageReadError(path, "unreadable", err.strerror or str(err)) from err
 
 
-def _open_checked(source: str | os.PathLike | io.BytesIO, path: str | os.PathLike, max_pixels: int) -> Image.Image:
+def _open_checked(
+    source: str | os.PathLike[str] | io.BytesIO, path: str | os.PathLike[str], max_pixels: int
+) -> Image.Image:
     """``Image.open`` (header only) plus a size check, so a decompression bomb is refused before decoding."""
     try:
         with warnings.catch_warnings():
@@ -112,14 +122,14 @@ def _open_checked(source: str | os.PathLike | io.BytesIO, path: str | os.PathLik
     return img
 
 
-def check_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+def check_image(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
     """(width, height) from the file's header alone: cheap, and refuses non-images and enormous images."""
     img = _open_checked(path, path, max_pixels)
     img.close()
     return img.size
 
 
-def decode_pil(data: bytes, path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def decode_pil(data: bytes, path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Fully decode an image from its bytes; ``path`` is only used to name the file in errors."""
     img = _open_checked(io.BytesIO(data), path, max_pixels)
     try:
@@ -130,21 +140,21 @@ def decode_pil(data: bytes, path: str | os.PathLike, max_pixels: int = MAX_PIXEL
     return img
 
 
-def open_pil(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def open_pil(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Open and fully decode an image file, raising :class:`ImageReadError` that names the file."""
     return decode_pil(read_file_bytes(path), path, max_pixels)
 
 
-def describe_skipped(skipped: Sequence[tuple[Path, str]], root: str | os.PathLike | None = None) -> list[str]:
+def describe_skipped(skipped: Sequence[tuple[Path, str]], root: str | os.PathLike[str] | None = None) -> list[str]:
     """One clean line per skipped file, e.g. ``skipped big.png: too large (20000x20000 pixels, ...)``."""
-    lines = []
+    lines: list[str] = []
     for path, why in skipped:
         name = Path(path).relative_to(root).as_posix() if root and Path(path).is_relative_to(root) else str(path)
         lines.append(f"skipped {name}: {why}")
     return lines
 
 
-def report_skipped(skipped: Sequence[tuple[Path, str]], root: str | os.PathLike | None = None) -> None:
+def report_skipped(skipped: Sequence[tuple[Path, str]], root: str | os.PathLike[str] | None = None) -> None:
     """Log each skipped file on one line (``logging``: no traceback, no source line)."""
     for line in describe_skipped(skipped, root):
         log.warning(line)
@@ -156,12 +166,12 @@ def rgb_square_pil(image: ImageLike, size: int) -> Image.Image:
     return resize_square(to_rgb(img), size)
 
 
-def decode_hwc_uint8(data: bytes, path: str | os.PathLike, size: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def decode_hwc_uint8(data: bytes, path: str | os.PathLike[str], size: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Image bytes -> uint8 (size, size, 3) array (height, width, RGB), decoded once, the way the dataset sees it."""
     return np.asarray(resize_square(to_rgb(decode_pil(data, path, max_pixels)), size), dtype=np.uint8)
 
 
-def decode_chw_uint8(data: bytes, path: str | os.PathLike, size: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def decode_chw_uint8(data: bytes, path: str | os.PathLike[str], size: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Image bytes -> uint8 (3, size, size) array: :func:`decode_hwc_uint8` with the channels first."""
     return np.ascontiguousarray(decode_hwc_uint8(data, path, size, max_pixels).transpose(2, 0, 1))
 
@@ -190,7 +200,7 @@ def image_to_tensor(image: ImageLike | torch.Tensor, size: int) -> torch.Tensor:
     return pil_to_float_tensor(rgb_square_pil(image, size))
 
 
-def list_image_files(root: str | os.PathLike) -> list[Path]:
+def list_image_files(root: str | os.PathLike[str]) -> list[Path]:
     """Every file under ``root`` with an image extension, in sorted (deterministic) order."""
     root = Path(root)
     if not root.is_dir():
@@ -226,7 +236,7 @@ def scan_images(
     return good, skipped, torch.from_numpy(np.stack(cached)) if cache and cached else None
 
 
-class FolderDataset(Dataset):
+class FolderDataset(Dataset[ImagePair]):
     """Every image under a folder as ``(image, image)`` pairs: the input and the reconstruction target.
 
     Item ``i`` is ``self.paths[i]``, in sorted order. Files that cannot be used are skipped and logged
@@ -236,7 +246,7 @@ class FolderDataset(Dataset):
 
     def __init__(
         self,
-        root: str | os.PathLike,
+        root: str | os.PathLike[str],
         image_size: int = 64,
         transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
         strict: bool = False,
@@ -281,6 +291,11 @@ class FolderDataset(Dataset):
         return list(self._relative)
 
 
+def dataset_size(dataset: Dataset[Any]) -> int:
+    """``len(dataset)``: every map-style dataset has a length, though PyTorch's ``Dataset`` does not declare one."""
+    return len(cast(Sized, dataset))
+
+
 def split_indices(n: int, val_fraction: float = 0.2, seed: int = 0) -> tuple[list[int], list[int]]:
     """Shuffle ``range(n)`` with a fixed seed and cut it into (train, val) index lists."""
     if not 0.0 < val_fraction < 1.0:
@@ -288,17 +303,19 @@ def split_indices(n: int, val_fraction: float = 0.2, seed: int = 0) -> tuple[lis
     n_val = max(1, round(n * val_fraction))
     if n_val >= n:
         raise ValueError(f"cannot split {n} images into train and validation sets")
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    order = cast(list[int], torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist())
     return sorted(order[n_val:]), sorted(order[:n_val])
 
 
-def train_val_split(dataset: Dataset, val_fraction: float = 0.2, seed: int = 0) -> tuple[Subset, Subset]:
+def train_val_split(
+    dataset: Dataset[ItemT], val_fraction: float = 0.2, seed: int = 0
+) -> tuple[Subset[ItemT], Subset[ItemT]]:
     """Seeded train/validation split of a dataset: the same seed gives the same split every time."""
-    train_idx, val_idx = split_indices(len(dataset), val_fraction, seed)
+    train_idx, val_idx = split_indices(dataset_size(dataset), val_fraction, seed)
     return Subset(dataset, train_idx), Subset(dataset, val_idx)
 
 
-def read_labels(csv_path: str | os.PathLike, files: Sequence[str], column: str = "category") -> list[str]:
+def read_labels(csv_path: str | os.PathLike[str], files: Sequence[str], column: str = "category") -> list[str]:
     """The ``column`` label of each file in ``files`` (names relative to the image folder), in order."""
     with open(csv_path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))

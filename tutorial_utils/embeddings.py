@@ -8,6 +8,10 @@ each batch onto it, so row i held image i-1 and every search result was off by o
 (N, D) array is preallocated and row i is filled with image i; the manifest stores file i beside it.
 """
 
+# The type checker's strict rules hold here but one: PyTorch declares DataLoader.sampler without type arguments,
+# and reading it is not reported as a use of an unknown type.
+# pyright: reportUnknownMemberType=false
+
 from __future__ import annotations
 
 import hashlib
@@ -17,14 +21,14 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, SequentialSampler
 
-from .data import ImageLike, image_to_tensor, list_image_files
+from .data import ImageLike, ImagePair, Queries, image_to_tensor, list_image_files
 from .files import atomic_write
 from .models import channels_last
 
@@ -74,7 +78,10 @@ def embed_images(
 
 
 def create_embeddings(
-    encoder: nn.Module, loader: DataLoader, device: torch.device | str | None = None, pooling: str = "flatten"
+    encoder: nn.Module,
+    loader: DataLoader[ImagePair],
+    device: torch.device | str | None = None,
+    pooling: str = "flatten",
 ) -> np.ndarray:
     """Embed every image of ``loader`` into a preallocated (N, D) float32 array, row i = item i.
 
@@ -84,7 +91,7 @@ def create_embeddings(
         raise ValueError("create_embeddings needs an unshuffled loader (shuffle=False): row i must be item i")
     if device is not None:
         encoder.to(device)
-    n = len(loader.dataset)
+    n = len(loader.sampler)  # the number of items: the sequential sampler visits each once
     out: np.ndarray | None = None
     row = 0
     for images, _ in loader:
@@ -113,10 +120,13 @@ class Embedder:
         self.encoder = encoder.to(self.device)
         self.image_size, self.pooling, self.batch_size = image_size, pooling, batch_size
 
-    def __call__(self, images: ImageLike | torch.Tensor | list) -> np.ndarray:
+    def __call__(self, images: Queries) -> np.ndarray:
         """(Q, D) float32 embeddings; a single image gives Q = 1. Many queries go ``batch_size`` at a time."""
-        many = isinstance(images, (list, tuple)) or (isinstance(images, torch.Tensor) and images.ndim == 4)
-        batch = torch.stack([image_to_tensor(im, self.image_size) for im in (images if many else [images])])
+        if isinstance(images, (list, tuple)) or (isinstance(images, torch.Tensor) and images.ndim == 4):
+            items = list(images)
+        else:  # one image
+            items = [cast(ImageLike | torch.Tensor, images)]
+        batch = torch.stack([image_to_tensor(im, self.image_size) for im in items])
         return embed_images(self.encoder, batch, self.pooling, self.batch_size)
 
 
@@ -130,7 +140,7 @@ def _stat(path: Path) -> tuple[int, int]:
     return (st.st_size, st.st_mtime_ns)
 
 
-def file_digest(path: str | os.PathLike) -> str:
+def file_digest(path: str | os.PathLike[str]) -> str:
     """SHA-1 of a file's bytes: detects an image that was replaced under the same name."""
     return hashlib.sha1(Path(path).read_bytes()).hexdigest()
 
@@ -139,7 +149,7 @@ INDEX_FORMAT = 2
 _NPY_NAME = re.compile(r"-[0-9a-f]{12}\.npy$")
 
 
-def embeddings_file(manifest: str | os.PathLike, build_id: str) -> Path:
+def embeddings_file(manifest: str | os.PathLike[str], build_id: str) -> Path:
     """The ``.npy`` beside a manifest for one build: ``index.json`` -> ``index-<build_id>.npy``."""
     manifest = Path(manifest)
     return manifest.with_name(f"{manifest.stem}-{build_id}.npy")
@@ -150,7 +160,7 @@ def new_build_id() -> str:
     return secrets.token_hex(6)
 
 
-def commit_manifest(path: str | os.PathLike, record: dict[str, Any]) -> Path:
+def commit_manifest(path: str | os.PathLike[str], record: dict[str, Any]) -> Path:
     """Atomically point the manifest at a finished embeddings file, then delete the files it replaced.
 
     Until the rename the old manifest and the old ``.npy`` stay in place, so an interrupted build never
@@ -177,7 +187,7 @@ class EmbeddingIndex:
     files: list[str]
     root: Path
     digests: list[str]
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict[str, Any])
     stats: list[tuple[int, int]] | None = None  # (size, mtime_ns) of each file when it was indexed
 
     def __post_init__(self) -> None:
@@ -188,7 +198,9 @@ class EmbeddingIndex:
             )
 
     @classmethod
-    def build(cls, embeddings: np.ndarray, root: str | os.PathLike, files: list[str], **meta: Any) -> EmbeddingIndex:
+    def build(
+        cls, embeddings: np.ndarray, root: str | os.PathLike[str], files: list[str], **meta: Any
+    ) -> EmbeddingIndex:
         """Pair embeddings with file names (relative to ``root``) and record each file's digest."""
         root = Path(root)
         return cls(
@@ -201,7 +213,7 @@ class EmbeddingIndex:
         )
 
     @classmethod
-    def from_vectors(cls, vectors: np.ndarray, root: str | os.PathLike = ".") -> EmbeddingIndex:
+    def from_vectors(cls, vectors: np.ndarray, root: str | os.PathLike[str] = ".") -> EmbeddingIndex:
         """An index of bare vectors with no image files behind them (rows ``row_000000``, ...), for experiments."""
         names = [f"row_{i:06d}" for i in range(len(vectors))]
         return cls(np.asarray(vectors, dtype=np.float32), names, Path(root), [""] * len(names))
@@ -224,7 +236,7 @@ class EmbeddingIndex:
             "meta": self.meta,
         }
 
-    def save(self, path: str | os.PathLike, rows_file: str | os.PathLike | None = None) -> Path:
+    def save(self, path: str | os.PathLike[str], rows_file: str | os.PathLike[str] | None = None) -> Path:
         """Write the rows to a new ``.npy``, then switch the manifest ``path`` to it atomically.
 
         ``rows_file``: a finished ``.npy`` that already holds exactly these rows (a streaming build's); it is moved
@@ -251,7 +263,11 @@ class EmbeddingIndex:
 
     @classmethod
     def load(
-        cls, path: str | os.PathLike, root: str | os.PathLike | None = None, check: bool = True, mmap: bool = True
+        cls,
+        path: str | os.PathLike[str],
+        root: str | os.PathLike[str] | None = None,
+        check: bool = True,
+        mmap: bool = True,
     ) -> EmbeddingIndex:
         """Read an index (rows memory-mapped unless ``mmap=False``); with ``check``, raise
         :class:`StaleIndexError` when the folder changed since it was built."""
@@ -289,7 +305,7 @@ class EmbeddingIndex:
             index.check(source=path)
         return index
 
-    def check(self, source: str | os.PathLike = "index") -> None:
+    def check(self, source: str | os.PathLike[str] = "index") -> None:
         """Compare the manifest with the folder: files added, removed or changed make the index stale.
 
         Like git, a file whose size and modification time are as recorded is taken as unchanged; only the

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,7 +15,7 @@ except ImportError:  # Windows: no advisory locks; two notebooks there run one a
     fcntl = None
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``.
 
     The rename is atomic on POSIX and Windows, so readers see the old file or the new one, never a mix.
@@ -35,7 +35,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
 
 
 @contextmanager
-def file_lock(path: str | os.PathLike) -> Iterator[None]:
+def file_lock(path: str | os.PathLike[str]) -> Generator[None, None, None]:
     """Hold an exclusive lock on ``path`` (created if missing) while the block runs; others wait for it.
 
     Two notebooks that run side by side and need the same index build it one after the other, never both at once

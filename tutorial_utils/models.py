@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -51,7 +52,7 @@ class ModelConfig:
         c, h, w = self.embedding_shape
         return c * h * w
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain-dict form for checkpoints."""
         d = asdict(self)
         d["channels"] = list(self.channels)
@@ -127,7 +128,9 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-def layer_shapes(model: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...], int]]:
+def layer_shapes(
+    model: ConvEncoder | ConvDecoder, input_shape: tuple[int, ...]
+) -> list[tuple[str, tuple[int, ...], int]]:
     """(layer description, output shape, parameter count) after every layer, from one dummy forward pass."""
     rows: list[tuple[str, tuple[int, ...], int]] = []
     x = torch.zeros(input_shape)

@@ -57,9 +57,10 @@ _KEEP_MATHJAX = (
 )
 
 
-def concept_check(path: str | os.PathLike) -> None:
+def concept_check(path: str | os.PathLike[str]) -> None:
     """Show the multiple-choice questions of ``path`` (jupyterquiz's JSON), each answer with its explanation."""
-    from IPython.display import Javascript, display
+    # IPython leaves the types of display's keyword arguments open: the one unknown the checker is told to accept
+    from IPython.display import Javascript, display  # pyright: ignore[reportUnknownVariableType]
     from jupyterquiz import display_quiz
 
     questions = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -23,13 +23,13 @@ HISTORY_FILE = "history.json"
 NOTEBOOKS = REPO_ROOT / "notebooks"
 
 
-def lesson_notebooks(folder: str | os.PathLike = NOTEBOOKS) -> list[Path]:
+def lesson_notebooks(folder: str | os.PathLike[str] = NOTEBOOKS) -> list[Path]:
     """The lesson's notebooks (01_dataset.ipynb ... 09_...), in order: the one list that the run, the tests, the
     portability check and the course kit all use."""
     return sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
 
 
-def solution_notebooks(folder: str | os.PathLike = NOTEBOOKS) -> list[Path]:
+def solution_notebooks(folder: str | os.PathLike[str] = NOTEBOOKS) -> list[Path]:
     """Their worked solutions (solutions/01_dataset_solutions.ipynb ...), in the same order."""
     return sorted((Path(folder) / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
 
@@ -39,7 +39,7 @@ def lesson_run_dir() -> Path:
     return Path(os.environ.get("TUTORIAL_RUN_DIR", DEFAULT_RUN)).resolve()
 
 
-def relative(path: str | os.PathLike) -> str:
+def relative(path: str | os.PathLike[str]) -> str:
     """``path`` relative to the repository when it lies inside it, for outputs that read the same everywhere."""
     path = Path(path).resolve()
     try:

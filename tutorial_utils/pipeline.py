@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ class TrainSettings:
 
 
 def training_recipe(
-    config: ModelConfig, settings: TrainSettings, data: str | os.PathLike = DEFAULT_DATA
+    config: ModelConfig, settings: TrainSettings, data: str | os.PathLike[str] = DEFAULT_DATA
 ) -> dict[str, Any]:
     """What a training run's result depends on: the data folder, the model config and the training settings."""
     return {"data": relative(data), **config.to_dict(), **asdict(settings)}
@@ -80,8 +80,8 @@ def compare_with_reference(
     best_val_loss: float,
     config: ModelConfig,
     settings: TrainSettings,
-    data: str | os.PathLike = DEFAULT_DATA,
-    reference: str | os.PathLike = REFERENCE_CHECKPOINT,
+    data: str | os.PathLike[str] = DEFAULT_DATA,
+    reference: str | os.PathLike[str] = REFERENCE_CHECKPOINT,
     rtol: float = 0.15,
 ) -> ReferenceComparison:
     """Set a run's best validation MSE beside the reference checkpoint's, reading the recipe stored in its meta.
@@ -104,8 +104,8 @@ def compare_with_reference(
 
 
 def train_folder(
-    data: str | os.PathLike = DEFAULT_DATA,
-    run_dir: str | os.PathLike = DEFAULT_RUN,
+    data: str | os.PathLike[str] = DEFAULT_DATA,
+    run_dir: str | os.PathLike[str] = DEFAULT_RUN,
     config: ModelConfig = ModelConfig(),
     settings: TrainSettings = TrainSettings(),
     device: str | None = None,
@@ -143,16 +143,16 @@ def train_folder(
     return history
 
 
-def load_history(run_dir: str | os.PathLike = DEFAULT_RUN) -> History:
+def load_history(run_dir: str | os.PathLike[str] = DEFAULT_RUN) -> History:
     """The loss history a :func:`train_folder` run saved."""
     record = json.loads((Path(run_dir) / HISTORY_FILE).read_text())
     return History(**record["history"])
 
 
 def index_folder(
-    data: str | os.PathLike = DEFAULT_DATA,
-    checkpoint: str | os.PathLike = DEFAULT_RUN / BEST_CHECKPOINT,
-    index_path: str | os.PathLike = DEFAULT_RUN / INDEX_FILE,
+    data: str | os.PathLike[str] = DEFAULT_DATA,
+    checkpoint: str | os.PathLike[str] = DEFAULT_RUN / BEST_CHECKPOINT,
+    index_path: str | os.PathLike[str] = DEFAULT_RUN / INDEX_FILE,
     pooling: str = "flatten",
     batch_size: int = 64,
     device: str | None = None,
@@ -166,27 +166,50 @@ def index_folder(
     encoder.to(pick_device(device))
     dataset = FolderDataset(data, image_size=config.image_size)
     rows = create_embeddings(encoder, DataLoader(dataset, batch_size=batch_size), pooling=pooling)
-    meta = {
+    index = EmbeddingIndex.build(rows, dataset.root.resolve(), dataset.relative_paths)
+    skipped = [p.relative_to(dataset.root).as_posix() for p, _ in dataset.skipped]
+    return write_index(index, index_path, checkpoint, pooling, config.image_size, skipped)
+
+
+def write_index(
+    index: EmbeddingIndex,
+    path: str | os.PathLike[str],
+    checkpoint: str | os.PathLike[str],
+    pooling: str,
+    image_size: int,
+    skipped: Sequence[str] = (),
+    rows_file: str | os.PathLike[str] | None = None,
+    checkpoint_sha1: str | None = None,
+) -> EmbeddingIndex:
+    """Record in ``index.meta`` how an encoder made it, then save it to ``path`` (``rows_file``: as in
+    :meth:`EmbeddingIndex.save`).
+
+    The one writer of an encoder's index: :func:`index_folder` and the streaming
+    :func:`tutorial_utils.scale.build_index` both save through it, so :func:`ensure_index` finds the same record
+    in either: the checkpoint and its SHA-1 (``checkpoint_sha1`` when already computed), the pooling, the image
+    size, and the files left out as unreadable (which :meth:`EmbeddingIndex.check` does not count as added).
+    """
+    index.meta = {
         "checkpoint": str(Path(checkpoint).resolve()),
-        "checkpoint_sha1": file_digest(checkpoint),
+        "checkpoint_sha1": checkpoint_sha1 or file_digest(checkpoint),
         "pooling": pooling,
-        "image_size": config.image_size,
-        "skipped": [p.relative_to(dataset.root).as_posix() for p, _ in dataset.skipped],
+        "image_size": image_size,
+        "skipped": list(skipped),
     }
-    index = EmbeddingIndex.build(rows, dataset.root.resolve(), dataset.relative_paths, **meta)
-    index.save(index_path)
+    index.save(path, rows_file)
     return index
 
 
 def ensure_index(
-    run_dir: str | os.PathLike,
-    checkpoint: str | os.PathLike = REFERENCE_CHECKPOINT,
-    data: str | os.PathLike = DEFAULT_DATA,
+    run_dir: str | os.PathLike[str],
+    checkpoint: str | os.PathLike[str] = REFERENCE_CHECKPOINT,
+    data: str | os.PathLike[str] = DEFAULT_DATA,
     name: str = INDEX_FILE,
     pooling: str = "flatten",
 ) -> EmbeddingIndex:
     """``run_dir/name``: the index of ``data`` under ``checkpoint``, rebuilt when missing, stale or made with
-    another checkpoint or pooling, so every notebook can start in a fresh kernel.
+    another checkpoint or pooling (as :func:`write_index` recorded them), so every notebook can start in a fresh
+    kernel.
 
     Two notebooks that need the same index at the same time take turns (a lock beside the index).
     """

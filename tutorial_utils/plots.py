@@ -132,9 +132,9 @@ def plot_embedding_map(
     ax = fig.add_subplot()
     names = sorted(set(labels))
     colours = {name: f"C{i % 10}" for i, name in enumerate(names)}
-    labels = np.asarray(labels)
+    label_array = np.asarray(labels)
     for name in names:
-        mask = labels == name
+        mask = label_array == name
         ax.scatter(coords[mask, 0], coords[mask, 1], s=8, c=colours[name], label=name, alpha=0.7)
     for i in range(0, len(thumbnails), thumb_every):
         box = OffsetImage(np.asarray(rgb_square_pil(thumbnails[i], 64)), zoom=thumb_zoom)
@@ -150,7 +150,7 @@ def plot_embedding_map(
     return fig
 
 
-def save_figure(fig: Figure, folder: str | os.PathLike, name: str, dpi: int = 100) -> Figure:
+def save_figure(fig: Figure, folder: str | os.PathLike[str], name: str, dpi: int = 100) -> Figure:
     """Save ``fig`` as ``folder/name`` (so ``make run`` leaves PNGs behind) and return it for display."""
     os.makedirs(folder, exist_ok=True)
     fig.savefig(os.path.join(folder, name), dpi=dpi, bbox_inches="tight")

@@ -15,15 +15,14 @@ last bits of a float32 matrix product depend on the kernel that computed it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-import torch
 
-from .data import ImageLike
+from .data import Queries
 from .embeddings import Embedder, EmbeddingIndex
 
 METRICS = ("cosine", "euclidean")  # the distances the lesson compares
@@ -31,10 +30,32 @@ TIE_DECIMALS = 6
 EXTRA_CANDIDATES = 8  # asked for beyond k (+1 for a left-out row), so rows tied with the k-th are seen before the cut
 
 
+@runtime_checkable
 class Backend(Protocol):
-    """A fitted engine that proposes candidate rows: ``candidates(queries (Q, D), n) -> (Q, n)`` row numbers."""
+    """A fitted engine that proposes candidate rows: ``candidates(queries (Q, D), n) -> (Q, n)`` row numbers.
+
+    It also says what one row costs in memory (``bytes_per_vector``), and takes the speed/recall knob of an
+    approximate search after it is built (``tune``: ``nprobe`` for IVF, ``ef_search`` for HNSW); an engine without
+    the knob asked for refuses it.
+    """
 
     def candidates(self, queries: np.ndarray, n: int) -> np.ndarray: ...
+
+    def bytes_per_vector(self) -> float: ...
+
+    def tune(self, nprobe: int | None = None, ef_search: int | None = None) -> None: ...
+
+
+def normalise_rows(x: np.ndarray, dtype: type[np.floating[Any]] = np.float32) -> np.ndarray:
+    """A copy of ``x`` in ``dtype`` with every row scaled to length 1 (all-zero rows stay zero).
+
+    The package's one L2 normalisation: cosine distances here, the FAISS backends and the evaluation's
+    concatenated embeddings all scale rows with it.
+    """
+    x = np.array(x, dtype=dtype, copy=True)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    x /= np.where(norms > 0, norms, 1.0)
+    return x
 
 
 class SklearnBackend:
@@ -46,14 +67,19 @@ class SklearnBackend:
         from sklearn.neighbors import NearestNeighbors  # imported when first used: scikit-learn takes a while
 
         self._nn = NearestNeighbors(metric=metric, algorithm="brute").fit(vectors)
+        self._rows = vectors  # what brute force searches: scikit-learn keeps float rows as they are given
 
     def candidates(self, queries: np.ndarray, n: int) -> np.ndarray:
         """(Q, n) row numbers, nearest first."""
         return self._nn.kneighbors(queries, n_neighbors=n, return_distance=False)
 
     def bytes_per_vector(self) -> float:
-        fitted = self._nn._fit_X
-        return fitted.nbytes / len(fitted)
+        return self._rows.nbytes / len(self._rows)
+
+    def tune(self, nprobe: int | None = None, ef_search: int | None = None) -> None:
+        """An exact search has no speed/recall knob: asking to turn one is an error."""
+        if nprobe is not None or ef_search is not None:
+            raise ValueError("the sklearn backend is exact: it has no nprobe or ef_search to tune")
 
 
 def _sklearn(vectors: np.ndarray, metric: str, **options: Any) -> SklearnBackend:
@@ -90,10 +116,9 @@ class Neighbours:
 
 def exact_distances(rows: np.ndarray, vector: np.ndarray, metric: str) -> np.ndarray:
     """Distances from ``vector`` to each of ``rows`` in float64 (cosine and Euclidean by hand: no per-call overhead)."""
-    x, v = rows.astype(np.float64), np.asarray(vector, dtype=np.float64)
     if metric == "cosine":
-        norms = np.linalg.norm(x, axis=1) * np.linalg.norm(v)
-        return 1.0 - (x @ v) / np.where(norms > 0, norms, 1.0)
+        return 1.0 - normalise_rows(rows, np.float64) @ normalise_rows(np.atleast_2d(vector), np.float64)[0]
+    x, v = rows.astype(np.float64), np.asarray(vector, dtype=np.float64)
     if metric == "euclidean":
         return np.sqrt(((x - v) ** 2).sum(axis=1))
     from sklearn.metrics import pairwise_distances
@@ -114,7 +139,7 @@ def order_candidates(
     return [int(candidates[j]) for j in kept], [float(distances[j]) for j in kept]
 
 
-def indexed_rows(paths: list[Path], queries: ImageLike | torch.Tensor | list, n: int) -> list[int | None]:
+def indexed_rows(paths: list[Path], queries: Queries, n: int) -> list[int | None]:
     """The row in ``paths`` of each of ``n`` queries given by the path of an indexed file (None for the others)."""
     items = queries if isinstance(queries, (list, tuple)) else [queries]
     if len(items) != n:  # a 4-D tensor batch has no paths to match
@@ -144,10 +169,10 @@ class SimilarityIndex:
     def __len__(self) -> int:
         return len(self._paths)
 
-    def _neighbours(self, vectors: np.ndarray, k: int, exclude: list[int | None]) -> list[Neighbours]:
+    def _neighbours(self, vectors: np.ndarray, k: int, exclude: Sequence[int | None]) -> list[Neighbours]:
         vectors = np.atleast_2d(vectors)
         candidates = self.backend.candidates(vectors, min(len(self), k + 1 + EXTRA_CANDIDATES))
-        results = []
+        results: list[Neighbours] = []
         for vector, row_candidates, skip in zip(vectors, candidates, exclude, strict=True):
             rows, distances = order_candidates(self.index.embeddings, row_candidates, vector, self.metric, k, skip)
             results.append(Neighbours(rows, [self._paths[i] for i in rows], distances))
@@ -163,9 +188,7 @@ class SimilarityIndex:
         rows = [rows] if isinstance(rows, int) else list(rows)
         return self._neighbours(self.index.embeddings[rows], k, rows)
 
-    def search(
-        self, queries: ImageLike | torch.Tensor | list, k: int = 5, exclude_self: bool = True
-    ) -> list[Neighbours]:
+    def search(self, queries: Queries, k: int = 5, exclude_self: bool = True) -> list[Neighbours]:
         """Neighbours of one or many query images of any size or mode.
 
         With ``exclude_self``, a query given by the path of an indexed file does not find itself.

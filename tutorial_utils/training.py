@@ -6,6 +6,10 @@ Fixes from the original tutorial: the step functions return the mean loss over t
 resuming, a progress bar) use the same steps through :func:`tutorial_utils.scale.fit_at_scale`.
 """
 
+# The type checker's strict rules hold here but one: PyTorch leaves some parameters of Tensor.backward and
+# torch.manual_seed untyped, and calling them is not reported as a use of an unknown type.
+# pyright: reportUnknownMemberType=false
+
 from __future__ import annotations
 
 import os
@@ -14,6 +18,7 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -21,7 +26,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from .checkpoints import save_checkpoint
-from .data import train_val_split
+from .data import ImagePair, ItemT, train_val_split
 from .devices import pick_device
 from .models import ModelConfig, channels_last
 from .paths import BEST_CHECKPOINT
@@ -35,8 +40,8 @@ def seed_everything(seed: int) -> None:
 
 
 def make_loaders(
-    dataset: Dataset, batch_size: int = 32, val_fraction: float = 0.2, seed: int = 0
-) -> tuple[DataLoader, DataLoader, DataLoader]:
+    dataset: Dataset[ItemT], batch_size: int = 32, val_fraction: float = 0.2, seed: int = 0
+) -> tuple[DataLoader[ItemT], DataLoader[ItemT], DataLoader[ItemT]]:
     """(train, val, full) loaders: a seeded split, a seeded shuffle for training, the full set in order."""
     train_set, val_set = train_val_split(dataset, val_fraction, seed)
     shuffle_rng = torch.Generator().manual_seed(seed)
@@ -47,7 +52,7 @@ def make_loaders(
     )
 
 
-def amp_context(device: torch.device, amp: bool) -> torch.autocast | nullcontext:
+def amp_context(device: torch.device, amp: bool) -> torch.autocast | nullcontext[None]:
     """Mixed precision (float16) on CUDA when asked; a no-op context elsewhere."""
     if amp and device.type == "cuda":
         return torch.autocast(device_type="cuda", dtype=torch.float16)
@@ -62,7 +67,7 @@ def _to_device(images: torch.Tensor, device: torch.device) -> torch.Tensor:
 def train_step(
     encoder: nn.Module,
     decoder: nn.Module,
-    loader: DataLoader,
+    loader: DataLoader[ImagePair],
     loss_fn: nn.Module,
     optimizer: torch.optim.Optimizer,
     device: torch.device | str,
@@ -94,20 +99,18 @@ def train_step(
 def val_step(
     encoder: nn.Module,
     decoder: nn.Module,
-    loader: DataLoader,
+    loader: DataLoader[ImagePair],
     loss_fn: nn.Module,
     device: torch.device | str,
     amp: bool = False,
 ) -> float:
     """Mean loss over every image of ``loader``, without gradients."""
     device = torch.device(device)
-    encoder.eval()
-    decoder.eval()
+    autoencoder = nn.Sequential(encoder, decoder).eval()  # decoder(encoder(x)), both in eval mode
     total, count = 0.0, 0
     for inputs, targets in loader:
-        inputs, targets = _to_device(inputs, device), targets.to(device)
         with amp_context(device, amp):
-            loss = loss_fn(decoder(encoder(inputs)), targets)
+            loss = loss_fn(autoencoder(_to_device(inputs, device)), targets.to(device))
         total += loss.item() * len(inputs)
         count += len(inputs)
     return total / count
@@ -127,8 +130,8 @@ def make_adam(params: list[nn.Parameter], lr: float, device: torch.device) -> to
 class History:
     """Per-epoch losses and which epoch gave the best validation loss (epochs count from 1)."""
 
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list[float])
+    val_loss: list[float] = field(default_factory=list[float])
     best_epoch: int = 0
     best_val_loss: float = float("inf")
 
@@ -148,13 +151,13 @@ EpochCallback = Callable[[int, nn.Module, nn.Module], None]
 def fit(
     encoder: nn.Module,
     decoder: nn.Module,
-    train_loader: DataLoader,
-    val_loader: DataLoader,
+    train_loader: DataLoader[ImagePair],
+    val_loader: DataLoader[ImagePair],
     config: ModelConfig,
     epochs: int = 15,
     lr: float = 2e-3,
     device: torch.device | str | None = None,
-    out_dir: str | os.PathLike | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
     seed: int = 0,
     verbose: bool = True,
     callbacks: Sequence[EpochCallback] = (),
@@ -166,7 +169,7 @@ def fit(
     device = pick_device(str(device) if device is not None else None)
     seed_everything(seed)
     for model in (encoder, decoder):  # channels-last weights and inputs: faster convolutions on CPUs and GPUs
-        model.to(device, memory_format=torch.channels_last)
+        model.to(device).to(memory_format=torch.channels_last)
     optimizer = make_adam(list(encoder.parameters()) + list(decoder.parameters()), lr, device)
     loss_fn = nn.MSELoss()
     history = History()
@@ -209,13 +212,14 @@ def reconstruct(encoder: nn.Module, decoder: nn.Module, images: torch.Tensor) ->
 
 
 @torch.no_grad()
-def mean_image_baseline(loader_train: DataLoader, loader_eval: DataLoader) -> float:
+def mean_image_baseline(loader_train: DataLoader[ImagePair], loader_eval: DataLoader[ImagePair]) -> float:
     """MSE of always predicting the mean training image: the floor a useful autoencoder must beat."""
-    total, count = None, 0
+    total: torch.Tensor | None = None
+    count = 0
     for images, _ in loader_train:
         total = images.sum(0) if total is None else total + images.sum(0)
         count += len(images)
-    mean = total / count
+    mean = cast(torch.Tensor, total) / count
     err, n = 0.0, 0
     for images, _ in loader_eval:
         err += ((images - mean) ** 2).mean(dim=(1, 2, 3)).sum().item()

@@ -18,7 +18,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -26,7 +26,7 @@ from PIL import Image
 from torch import nn
 
 from .data import ImageReadError, decode_pil, pil_to_float_tensor, rgb_square_pil, tensor_to_pil
-from .embeddings import pool_features
+from .embeddings import Embedder, pool_features
 from .search import METRICS
 
 if TYPE_CHECKING:  # annotations only
@@ -86,7 +86,6 @@ def pooled_searcher(searcher: SimilarityIndex, shape: tuple[int, int, int], pool
     """
     from dataclasses import replace
 
-    from .embeddings import Embedder
     from .search import SimilarityIndex
 
     rows = torch.from_numpy(np.array(searcher.index.embeddings, dtype=np.float32)).view(-1, *shape)  # a copy: the
@@ -255,11 +254,11 @@ class NeighbourExplorer:
         """The searcher for the chosen embedding and metric (the Euclidean one made on first use)."""
         from .search import SimilarityIndex
 
-        key = (self.embedding.value, self.metric.value)
-        if key not in self.searchers:
-            cosine = self.searchers[(self.embedding.value, "cosine")]
-            self.searchers[key] = SimilarityIndex(cosine.index, cosine.embedder, metric=self.metric.value)
-        return self.searchers[key]
+        embedding, metric = str(self.embedding.value), str(self.metric.value)
+        if (embedding, metric) not in self.searchers:
+            cosine = self.searchers[(embedding, "cosine")]
+            self.searchers[(embedding, metric)] = SimilarityIndex(cosine.index, cosine.embedder, metric=metric)
+        return self.searchers[(embedding, metric)]
 
     def search(self) -> Neighbours:
         """The k neighbours of the current query with the chosen embedding and metric."""
@@ -272,17 +271,17 @@ class NeighbourExplorer:
         """Search again and redraw the query, its reconstruction and the neighbours."""
         import ipywidgets as w
 
-        searcher = self.searcher()
+        embedder = cast(Embedder, self.searcher().embedder)  # every searcher of the explorer has one
         results = self.search()
-        size = searcher.embedder.image_size
+        size = embedder.image_size
         seen = rgb_square_pil(self.query.image, size)
         self.query_picture.value = png_bytes(seen, scale=2)
-        decoder = self.decoders.get(self.embedding.value)
+        decoder = self.decoders.get(str(self.embedding.value))
         if decoder is not None:
             from .training import reconstruct
 
             self.reconstruction.value = png_bytes(
-                reconstruct(searcher.embedder.encoder, decoder, pil_to_float_tensor(seen)[None])[0], scale=2
+                reconstruct(embedder.encoder, decoder, pil_to_float_tensor(seen)[None])[0], scale=2
             )
         else:
             self.reconstruction.value = png_bytes(Image.new("RGB", (size, size), (235, 235, 235)), scale=2)

@@ -1,4 +1,4 @@
-"""The course website (``python scripts/course.py site``) in headless Chromium: every page, image, link of the
+"""The course website (``python -m scripts.course site``) in headless Chromium: every page, image, link of the
 navigation, the search, the equations (typeset by the MathJax served with the site) and the concept checks.
 
 The pages are served from 127.0.0.1 and every request that leaves it is blocked and recorded: this machine has

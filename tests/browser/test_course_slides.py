@@ -1,4 +1,4 @@
-"""The slides (``python scripts/course.py slides``) in headless Chromium: a deck opens in reveal.js from local
+"""The slides (``python -m scripts.course slides``) in headless Chromium: a deck opens in reveal.js from local
 files only, has one slide per slide cell of its notebook, its figures load, its equations are typeset by the
 local MathJax, and every slide is a lecture slide: it has a title, and it never shows code alone (plumbing)."""
 

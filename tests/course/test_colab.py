@@ -10,10 +10,14 @@ import types
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from course import colab
 from course.config import ROOT, all_notebooks, load_settings
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: tomli (the test extra installs it there)
+    import tomli as tomllib
 
 SETTINGS = load_settings()
 

@@ -1,7 +1,7 @@
 """The graded solution notebooks are well-formed nbgrader sources, and the kit's own checks can fail.
 
 The full round trip (release, validate, validate --invert, autograde, the planted wrong answer, feedback) runs
-nbgrader on every graded notebook: ``make test-course`` (``python scripts/course.py check``)."""
+nbgrader on every graded notebook: ``make test-course`` (``python -m scripts.course check``)."""
 
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ def test_the_lesson_notebooks_are_marked_up_for_lectures_by_the_rules(path: Path
     from course import lecture
 
     changed, _, _ = lecture.mark_up_file(path, check=True)
-    assert not changed, f"{path.name}: run `python scripts/course.py lecture` after changing a lesson notebook"
+    assert not changed, f"{path.name}: run `python -m scripts.course lecture` after changing a lesson notebook"
 
 
 def test_the_lecture_mark_up_changes_a_notebook_that_breaks_its_rules(tmp_path: Path):

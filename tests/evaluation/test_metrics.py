@@ -85,3 +85,25 @@ def test_recall_at_k_by_hand():
     queries = np.array([[1, 0.1], [0.9, 1]], dtype=np.float32)
     # query 0 is nearest to row 0; query 1 is nearest to row 2, then row 1
     assert recall_at_k(index, queries, targets=[0, 1], ks=(1, 2)) == {"R@1": 0.5, "R@2": 1.0}
+
+
+def test_neighbours_and_recall_order_ties_by_row_as_the_search_does():
+    """Distances equal to TIE_DECIMALS decimals come in row order, as SimilarityIndex orders them, not in the order
+    their last bits give (which differs between CPUs): the leave-one-out lists and recall@k alike."""
+    from tutorial_utils.embeddings import EmbeddingIndex
+    from tutorial_utils.evaluation.metrics import recall_at_k
+    from tutorial_utils.search import SimilarityIndex
+
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=16)
+    q /= np.linalg.norm(q)
+    side = rng.normal(size=16)
+    side -= (side @ q) * q
+    side /= np.linalg.norm(side)
+    # rows 0-2: q turned a little, cosine distances 4e-7, 2e-7, 5e-8 (0 to six decimals); row 3: q itself
+    emb = np.array([*(q + eps * side for eps in (9e-4, 6e-4, 3e-4)), q, *rng.normal(size=(4, 16))], dtype=np.float32)
+    nbrs = leave_one_out_neighbours(emb, k=2)
+    assert nbrs[3].tolist() == [0, 1]  # not 2 first, though it is nearest in the last bits
+    searcher = SimilarityIndex(EmbeddingIndex.from_vectors(emb))
+    assert nbrs.tolist() == [r.indices for r in searcher.search_indexed(list(range(len(emb))), k=2)]
+    assert recall_at_k(emb, emb[3:4], targets=[0], ks=(1,)) == {"R@1": 1.0}

@@ -11,7 +11,7 @@ import pytest
 from tutorial_utils.cli.main import main
 from tutorial_utils.embeddings import EmbeddingIndex
 from tutorial_utils.scale.backends import default_nlist
-from tutorial_utils.search import SimilarityIndex, make_backend
+from tutorial_utils.search import Backend, SimilarityIndex, make_backend
 
 faiss = pytest.importorskip("faiss", reason="the [scale] extra is not installed")
 
@@ -82,6 +82,28 @@ def test_memory_per_vector_is_measured():
     assert make_backend("faiss", x, "cosine").bytes_per_vector() == pytest.approx(64 * 4, rel=0.01)
     ivf = make_backend("faiss-ann", x, "cosine").bytes_per_vector()
     assert 64 * 4 + 8 <= ivf < 64 * 4 + 40  # the rows, an 8-byte id each, and the centroids
+
+
+@pytest.mark.parametrize(
+    ("name", "options"), [("sklearn", {}), ("faiss", {}), ("faiss-ann", {}), ("faiss-ann", {"kind": "hnsw"})]
+)
+def test_every_backend_has_what_its_callers_use(name: str, options: dict):
+    """The Backend protocol: candidates, bytes_per_vector and tune, whatever the engine."""
+    x = _clustered(500)
+    backend = make_backend(name, x, "cosine", **options)
+    assert isinstance(backend, Backend)
+    assert backend.candidates(x[:3], 5).shape == (3, 5)
+    assert backend.bytes_per_vector() >= 4 * x.shape[1]
+    if name == "sklearn":
+        backend.tune()  # no knob asked for: nothing to do
+        with pytest.raises(ValueError, match="exact"):
+            backend.tune(nprobe=4)
+    elif options:
+        backend.tune(ef_search=8)
+        assert backend.index.hnsw.efSearch == 8
+    elif name == "faiss-ann":
+        backend.tune(nprobe=2)
+        assert backend.index.nprobe == 2
 
 
 def test_bad_backend_or_options_are_clear_errors():

@@ -110,11 +110,6 @@ from tutorial_utils.scale.distributed import init_distributed, process_group_inf
 from tutorial_utils.models import ModelConfig, build_models
 from tutorial_utils.training import train_step
 
-out = Path(sys.argv[1])
-init_distributed(torch.device("cpu"))
-rank, world = process_group_info()
-torch.manual_seed(0)
-images = torch.rand(8, 3, 32, 32)
 
 
 def step(encoder, decoder, batch):
@@ -126,17 +121,27 @@ def weights(enc, dec):
     return {**{"e." + k: v for k, v in enc.state_dict().items()}, **{"d." + k: v for k, v in dec.state_dict().items()}}
 
 
-torch.manual_seed(1)
-enc, dec = build_models(ModelConfig(image_size=32))
-ddp = nn.parallel.DistributedDataParallel
-step(ddp(enc), ddp(dec), images[rank * 4:(rank + 1) * 4])
-torch.save(weights(enc, dec), out / f"rank{rank}.pt")
-if rank == 0:
+def main():
+    out = Path(sys.argv[1])
+    init_distributed(torch.device("cpu"))
+    rank, world = process_group_info()
+    torch.manual_seed(0)
+    images = torch.rand(8, 3, 32, 32)
     torch.manual_seed(1)
     enc, dec = build_models(ModelConfig(image_size=32))
-    step(enc, dec, images)
-    torch.save(weights(enc, dec), out / "single.pt")
+    ddp = nn.parallel.DistributedDataParallel
+    step(ddp(enc), ddp(dec), images[rank * 4:(rank + 1) * 4])
+    torch.save(weights(enc, dec), out / f"rank{rank}.pt")
+    if rank == 0:
+        torch.manual_seed(1)
+        enc, dec = build_models(ModelConfig(image_size=32))
+        step(enc, dec, images)
+        torch.save(weights(enc, dec), out / "single.pt")
+    sys.argv = ["tutorial_utils", *sys.argv[2:]]
+    runpy.run_module("tutorial_utils", run_name="__main__")
 
-sys.argv = ["tutorial_utils", *sys.argv[2:]]
-runpy.run_module("tutorial_utils", run_name="__main__")
+
+# the index's reader processes start from a clean process, which imports this script: only torchrun's run it
+if __name__ == "__main__":
+    main()
 '''

@@ -96,19 +96,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         raise ValueError("nothing to evaluate: give --labels, --queries or --robustness")
     index_path = args.index or Path(args.run_dir) / INDEX_FILE
     index = EmbeddingIndex.load(index_path)
-    for column in args.column if args.labels is not None else []:
-        labels = read_labels(args.labels, index.files, column=column)
-        scores = score_embeddings(index.embeddings, labels, k=args.k, metric=args.metric)
-        print(
-            f"{column}: "
-            + ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
-            + f"  ({len(index.files)} images, {len(set(labels))} labels, {args.metric}, leave-one-out)"
-        )
-        if args.per_label:
-            for name, value in sorted(
-                per_label_precision(index.embeddings, labels, args.k, args.metric).items(), key=lambda kv: -kv[1]
-            ):
-                print(f"    {value:.3f}  {name}")
+    if args.labels is not None:
+        for column in args.column:
+            labels = read_labels(args.labels, index.files, column=column)
+            scores = score_embeddings(index.embeddings, labels, k=args.k, metric=args.metric)
+            print(
+                f"{column}: "
+                + ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
+                + f"  ({len(index.files)} images, {len(set(labels))} labels, {args.metric}, leave-one-out)"
+            )
+            if args.per_label:
+                for name, value in sorted(
+                    per_label_precision(index.embeddings, labels, args.k, args.metric).items(), key=lambda kv: -kv[1]
+                ):
+                    print(f"    {value:.3f}  {name}")
     if args.queries is None and not args.robustness:
         return
     embedder = _embedder_for(index, index_path, None, args.device)

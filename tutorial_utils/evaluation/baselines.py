@@ -6,15 +6,20 @@ A learned representation is only worth its training if it finds similar images b
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import overload
+
 import numpy as np
 import torch
 from sklearn.decomposition import PCA
 from torch.utils.data import Dataset
 
+from ..data import ImagePair, dataset_size
 
-def stack_images(dataset: Dataset) -> torch.Tensor:
+
+def stack_images(dataset: Dataset[ImagePair]) -> torch.Tensor:
     """All images of a dataset as one (N, 3, H, W) float tensor, in dataset order."""
-    return torch.stack([dataset[i][0] for i in range(len(dataset))])
+    return torch.stack([dataset[i][0] for i in range(dataset_size(dataset))])
 
 
 def pixel_embeddings(images: torch.Tensor) -> np.ndarray:
@@ -22,13 +27,21 @@ def pixel_embeddings(images: torch.Tensor) -> np.ndarray:
     return images.flatten(1).numpy().astype(np.float32)
 
 
+@overload
+def pca_embeddings(
+    images: torch.Tensor, dims: int = 256, seed: int = 0, fit_on: torch.Tensor | None = None, queries: None = None
+) -> np.ndarray: ...
+@overload
+def pca_embeddings(
+    images: torch.Tensor, dims: int = 256, seed: int = 0, fit_on: torch.Tensor | None = None, *, queries: torch.Tensor
+) -> tuple[np.ndarray, np.ndarray]: ...
 def pca_embeddings(
     images: torch.Tensor,
     dims: int = 256,
     seed: int = 0,
     fit_on: torch.Tensor | None = None,
     queries: torch.Tensor | None = None,
-):
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Pixels projected on the ``dims`` main directions of variance of ``fit_on`` (default: the same images).
 
     Pass the collection as ``fit_on`` to embed new queries in the collection's PCA space, or pass
@@ -41,7 +54,7 @@ def pca_embeddings(
     return embedded, project(queries)
 
 
-def pca_projector(fit_on: torch.Tensor, dims: int = 256, seed: int = 0):
+def pca_projector(fit_on: torch.Tensor, dims: int = 256, seed: int = 0) -> Callable[[torch.Tensor], np.ndarray]:
     """A function images -> their pixels projected on the ``dims`` main directions of ``fit_on`` (fitted once)."""
     reference = pixel_embeddings(fit_on)
     pca = PCA(n_components=min(dims, *reference.shape), random_state=seed).fit(reference)

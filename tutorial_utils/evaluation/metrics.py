@@ -1,15 +1,27 @@
 """Score embeddings with labels: precision@k and mean average precision@k, leave-one-out (notebook 06).
 
 Labels are never used to train; here they only say whether a neighbour is "right"
-(same category or subcategory as the query).
+(same category or subcategory as the query). The neighbours are the search's own
+(:class:`~tutorial_utils.search.SimilarityIndex`), near-ties ordered by its rule, so a score does not
+depend on the CPU that computed it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
+
+from ..embeddings import EmbeddingIndex
+from ..search import SimilarityIndex
+
+Labels = Sequence[Any] | np.ndarray  # one label per item, as a list or an array
+
+
+def _searcher(embeddings: np.ndarray, metric: str) -> SimilarityIndex:
+    """A search over bare rows (row i = item i), fitted once."""
+    return SimilarityIndex(EmbeddingIndex.from_vectors(embeddings), metric=metric)
 
 
 def leave_one_out_neighbours(embeddings: np.ndarray, k: int, metric: str = "cosine") -> np.ndarray:
@@ -17,16 +29,10 @@ def leave_one_out_neighbours(embeddings: np.ndarray, k: int, metric: str = "cosi
     n = len(embeddings)
     if not 0 < k < n:
         raise ValueError(f"k must be between 1 and {n - 1} for {n} embeddings, got {k}")
-    nn_model = NearestNeighbors(metric=metric, algorithm="brute").fit(embeddings)
-    _, idx = nn_model.kneighbors(embeddings, n_neighbors=k + 1)
-    rows = np.arange(n)[:, None]
-    keep = idx != rows
-    # each row drops itself; where it was not among the k+1 (exact duplicates), drop the last instead
-    keep[keep.all(axis=1), -1] = False
-    return idx[keep].reshape(n, k)
+    return np.array([found.indices for found in _searcher(embeddings, metric).search_indexed(list(range(n)), k)])
 
 
-def relevance(neighbours: np.ndarray, labels: Sequence, query_labels: Sequence | None = None) -> np.ndarray:
+def relevance(neighbours: np.ndarray, labels: Labels, query_labels: Labels | None = None) -> np.ndarray:
     """Boolean (Q, k): is neighbour j of query q labelled like the query?"""
     labels = np.asarray(labels)
     query_labels = labels if query_labels is None else np.asarray(query_labels)
@@ -35,7 +41,7 @@ def relevance(neighbours: np.ndarray, labels: Sequence, query_labels: Sequence |
 
 def precision_at_k(relevant: np.ndarray, k: int | None = None) -> float:
     """Mean over queries of the fraction of the first k neighbours that are relevant."""
-    k = relevant.shape[1] if k is None else k
+    k = int(relevant.shape[1]) if k is None else k
     return float(relevant[:, :k].mean())
 
 
@@ -47,7 +53,7 @@ def average_precision_at_k(
     The sum is divided by min(k, number of relevant items in the collection) when ``n_relevant`` is
     given (so missing a findable item costs), else by the number of relevant items retrieved.
     """
-    k = relevant.shape[1] if k is None else k
+    k = int(relevant.shape[1]) if k is None else k
     rel = relevant[:, :k].astype(np.float64)
     precision_at_rank = np.cumsum(rel, axis=1) / np.arange(1, k + 1)
     hits = (precision_at_rank * rel).sum(axis=1)
@@ -62,14 +68,14 @@ def mean_average_precision_at_k(
     return float(average_precision_at_k(relevant, n_relevant, k).mean())
 
 
-def relevant_counts(labels: Sequence) -> np.ndarray:
+def relevant_counts(labels: Labels) -> np.ndarray:
     """For each item, how many other items share its label (what a perfect search could find)."""
     labels = np.asarray(labels)
     _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     return counts[inverse] - 1
 
 
-def score_neighbours(neighbours: np.ndarray, labels: Sequence) -> dict[str, float]:
+def score_neighbours(neighbours: np.ndarray, labels: Labels) -> dict[str, float]:
     """P@k and mAP@k of leave-one-out neighbour lists (N, k) against ``labels``."""
     k = neighbours.shape[1]
     rel = relevance(neighbours, labels)
@@ -79,13 +85,13 @@ def score_neighbours(neighbours: np.ndarray, labels: Sequence) -> dict[str, floa
     }
 
 
-def score_embeddings(embeddings: np.ndarray, labels: Sequence, k: int = 10, metric: str = "cosine") -> dict[str, float]:
+def score_embeddings(embeddings: np.ndarray, labels: Labels, k: int = 10, metric: str = "cosine") -> dict[str, float]:
     """Leave-one-out P@k and mAP@k of ``embeddings`` against ``labels``."""
     return score_neighbours(leave_one_out_neighbours(embeddings, k, metric), labels)
 
 
 def per_label_precision(
-    embeddings: np.ndarray, labels: Sequence, k: int = 10, metric: str = "cosine"
+    embeddings: np.ndarray, labels: Labels, k: int = 10, metric: str = "cosine"
 ) -> dict[str, float]:
     """P@k of the queries of each label separately: which groups does the embedding find well?"""
     rel = relevance(leave_one_out_neighbours(embeddings, k, metric), labels)
@@ -94,7 +100,7 @@ def per_label_precision(
 
 
 def neighbour_label_matrix(
-    embeddings: np.ndarray, labels: Sequence, k: int = 10, metric: str = "cosine"
+    embeddings: np.ndarray, labels: Labels, k: int = 10, metric: str = "cosine"
 ) -> tuple[list[str], np.ndarray]:
     """(names, M) where M[a, b] is the share of the k neighbours of label-a queries that have label b."""
     labels = np.asarray(labels)
@@ -111,12 +117,11 @@ def neighbour_label_matrix(
 def recall_at_k(
     index_embeddings: np.ndarray,
     query_embeddings: np.ndarray,
-    targets: Sequence[int],
+    targets: Sequence[int] | np.ndarray,
     ks: Sequence[int] = (1, 5),
     metric: str = "cosine",
 ) -> dict[str, float]:
     """Share of queries whose known right answer (row ``targets[q]`` of the index) is among their k nearest."""
-    nn_model = NearestNeighbors(metric=metric, algorithm="brute").fit(index_embeddings)
-    _, idx = nn_model.kneighbors(query_embeddings, n_neighbors=min(max(ks), len(index_embeddings)))
-    hits = idx == np.asarray(targets)[:, None]
+    found = _searcher(index_embeddings, metric).search_vectors(query_embeddings, min(max(ks), len(index_embeddings)))
+    hits = np.array([f.indices for f in found]) == np.asarray(targets)[:, None]
     return {f"R@{k}": float(hits[:, :k].any(axis=1).mean()) for k in ks}

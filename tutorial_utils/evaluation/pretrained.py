@@ -17,6 +17,9 @@ class ResNetEncoder(nn.Module):
     is applied inside, so ``create_embeddings`` and ``Embedder`` work unchanged (use ``pooling="avg"``).
     """
 
+    mean: torch.Tensor  # the two buffers registered in __init__
+    std: torch.Tensor
+
     def __init__(self, arch: str = "resnet18", weights: str | None = None) -> None:
         super().__init__()
         import torchvision

@@ -110,7 +110,7 @@ def train_triplet(
     loss_fn = {"all": batch_all_triplet_loss, "hard": batch_hard_triplet_loss}[mining]
     dev = pick_device(device)
     seed_everything(seed)
-    encoder.to(dev, memory_format=torch.channels_last).train()
+    encoder.to(dev).to(memory_format=torch.channels_last).train()
     label_ids = {lab: i for i, lab in enumerate(sorted(set(labels)))}
     targets = torch.tensor([label_ids[lab] for lab in labels])
     sampler = LabelBatchSampler(labels, seed=seed)

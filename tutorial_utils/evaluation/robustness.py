@@ -25,7 +25,7 @@ def hue_shift(image: Image.Image, i: int) -> Image.Image:
     """Every hue turned a third of the way round the colour wheel (two thirds for odd i): a recoloured emoji."""
     h, s, v = image.convert("HSV").split()
     shift = 85 if i % 2 == 0 else 170
-    h = h.point(lambda x: (x + shift) % 256)
+    h = h.point([(x + shift) % 256 for x in range(256)])  # a lookup table of the 256 hues
     return Image.merge("HSV", (h, s, v)).convert("RGB")
 
 

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ..embeddings import embed_images
+from ..search import normalise_rows
 from .baselines import colour_histograms, pca_embeddings, pixel_embeddings
 from .metrics import leave_one_out_neighbours, recall_at_k, score_neighbours
 
@@ -38,7 +39,7 @@ def encoder_embeddings(
 
 def l2_concat(*parts: np.ndarray) -> np.ndarray:
     """Concatenate embeddings after scaling each row of each part to length 1, so every part weighs the same."""
-    return np.hstack([p / np.linalg.norm(p, axis=1, keepdims=True).clip(1e-12) for p in parts]).astype(np.float32)
+    return np.hstack([normalise_rows(p) for p in parts])
 
 
 def score_table(

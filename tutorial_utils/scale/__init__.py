@@ -4,33 +4,47 @@ Importing this package registers the ``faiss`` and ``faiss-ann`` backends of
 :class:`~tutorial_utils.search.SimilarityIndex`.
 """
 
-from .._lazy import lazy_exports
-from . import backends  # noqa: F401  (registers on import)
+from .backends import FaissBackend, default_nlist, faiss_approximate, faiss_exact, import_faiss
+from .distributed import (
+    all_reduce_mean,
+    barrier,
+    close_distributed,
+    distribute_loader,
+    init_distributed,
+    is_main_process,
+    launched_by_torchrun,
+    process_group_info,
+)
+from .indexing import PREFETCH_BYTES, SAVE_EVERY_S, ImageFileReader, build_index, default_workers
+from .timing import median_seconds, median_times
+from .training import fit_at_scale, resume_state
+from .vectors import make_vectors, nearest_real_neighbours, neighbour_recall, recall_curve
 
-_EXPORTS = {
-    **dict.fromkeys(
-        ["FaissBackend", "default_nlist", "faiss_approximate", "faiss_exact", "import_faiss", "normalise_rows"],
-        "backends",
-    ),
-    **dict.fromkeys(
-        [
-            "all_reduce_mean",
-            "barrier",
-            "close_distributed",
-            "distribute_loader",
-            "init_distributed",
-            "is_main_process",
-            "launched_by_torchrun",
-            "process_group_info",
-        ],
-        "distributed",
-    ),
-    **dict.fromkeys(
-        ["ImageFileReader", "PREFETCH_BYTES", "SAVE_EVERY_S", "build_index", "default_workers"], "indexing"
-    ),
-    **dict.fromkeys(["median_seconds", "median_times"], "timing"),
-    **dict.fromkeys(["fit_at_scale", "resume_state"], "training"),
-    **dict.fromkeys(["make_vectors", "nearest_real_neighbours", "neighbour_recall", "recall_curve"], "vectors"),
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = [
+    "PREFETCH_BYTES",
+    "SAVE_EVERY_S",
+    "FaissBackend",
+    "ImageFileReader",
+    "all_reduce_mean",
+    "barrier",
+    "build_index",
+    "close_distributed",
+    "default_nlist",
+    "default_workers",
+    "distribute_loader",
+    "faiss_approximate",
+    "faiss_exact",
+    "fit_at_scale",
+    "import_faiss",
+    "init_distributed",
+    "is_main_process",
+    "launched_by_torchrun",
+    "make_vectors",
+    "median_seconds",
+    "median_times",
+    "nearest_real_neighbours",
+    "neighbour_recall",
+    "process_group_info",
+    "recall_curve",
+    "resume_state",
+]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..search import METRICS, register_backend
+from ..search import METRICS, normalise_rows, register_backend
 
 
 def import_faiss() -> Any:
@@ -30,14 +30,6 @@ def import_faiss() -> Any:
             "(or: pip install faiss-cpu, conda install -c conda-forge faiss-cpu)"
         ) from err
     return faiss
-
-
-def normalise_rows(x: np.ndarray) -> np.ndarray:
-    """Float32 copy of ``x`` with every row scaled to length 1 (all-zero rows stay zero)."""
-    x = np.array(x, dtype=np.float32, copy=True)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    x /= np.where(norms > 0, norms, 1.0)
-    return x
 
 
 def default_nlist(n: int) -> int:

@@ -9,7 +9,7 @@ any moment leaves the previous index intact, and running the same command again 
 Under ``torchrun`` each process embeds its own contiguous share of the files into the same array; the
 first process (rank 0) writes the manifest once every share is done. Notebook 08 shows how; the command line's
 ``index`` uses it. The rows are embedded by :func:`~tutorial_utils.embeddings.embed_batch` and the index is written
-by :meth:`~tutorial_utils.embeddings.EmbeddingIndex.save`, as in :func:`tutorial_utils.pipeline.index_folder`.
+by :func:`~tutorial_utils.pipeline.write_index`, as in :func:`tutorial_utils.pipeline.index_folder`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from ..data import (
 from ..devices import pick_device
 from ..embeddings import EmbeddingIndex, embed_batch, file_digest
 from ..files import atomic_write, file_lock
+from ..pipeline import write_index
 from .distributed import barrier, process_group_info
 
 SAVE_EVERY_S = 5.0  # progress is flushed to disk at most this often: what a kill can cost, in seconds of work
@@ -130,13 +132,33 @@ def default_workers() -> int:
 PREFETCH_BYTES = 256 * 2**20  # decoded pixels the readers may hold ahead of the encoder: bounded, whatever the folder
 
 
+def reader_context() -> BaseContext:
+    """How the reader processes start: from a fork server where there is one (Linux, macOS), else spawned (Windows).
+
+    Never by forking the process that builds the index: it already runs threads (PyTorch's, a notebook kernel's), and
+    a forked child can inherit a lock that one of them held and wait on it forever (Python 3.12 warns of it, and
+    3.14 no longer forks by default). The fork server is a clean, single-threaded process that imports this module
+    and the calling script once, so each reader forked from it starts in a moment; the dataset, the shared counter
+    with it, is pickled to every reader as it starts.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # a script run by path ("__main__"), or by name (python -m pkg.script), is imported by every reader: import it in
+    # the server once instead (not a package's __main__.py, which multiprocessing never imports again)
+    script = getattr(sys.modules["__main__"].__spec__, "name", None)
+    run_by_name = [script] if script and not script.endswith(".__main__") else []
+    context.set_forkserver_preload(["__main__", __name__, *run_by_name])  # read when the server first starts
+    return context
+
+
 class _ThreadBalance:
     """On a CPU, share the cores between the reader processes and the encoder, batch by batch.
 
     While the readers are decoding, the encoder gets the cores they leave; once they have filled their prefetch
     queue and wait, it gets every core. A shared counter of decoded files tells which is the case. The queue holds
     up to PREFETCH_BYTES of pixels, so a small folder is decoded at once and then encoded on every core
-    (``scripts/benchmark.py indexing`` measures what this gains).
+    (``python -m scripts.benchmark --only indexing`` measures what this gains).
     """
 
     def __init__(self, workers: int, batch_size: int, image_size: int, device: torch.device, total: int) -> None:
@@ -144,10 +166,8 @@ class _ThreadBalance:
         self.active = workers > 0 and device.type == "cpu"
         cores = os.cpu_count() or 1
         self.shared, self.all = max(1, cores - workers), max(1, self.before)
-        # a shared counter reaches the readers only when they are forked (Linux); elsewhere: fixed threads
-        fork = sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
-        self.context = multiprocessing.get_context("fork") if self.active and fork else None
-        self.done = self.context.Value("q", 0) if self.context is not None else None
+        self.context = reader_context()
+        self.done = self.context.Value("q", 0) if self.active else None  # handed to the readers with the dataset
         self.prefetch = max(2, PREFETCH_BYTES // max(1, workers * batch_size * image_size**2 * 3))  # batches/reader
         self.full = self.prefetch * workers * batch_size  # decoded but not yet encoded, when the queues are full
         self.consumed, self.total = 0, total
@@ -183,7 +203,9 @@ def build_index(
     """Embed every image under ``data`` and save the index (manifest ``index_path`` + rows ``.npy``).
 
     Unreadable files are skipped and logged one line each; an interrupted build resumes on the next call.
-    Two processes that build the same index (not torchrun's ranks, which share the work) take turns.
+    Two processes that build the same index (not torchrun's ranks, which share the work) take turns. The reader
+    processes start from a clean process that imports the calling script (:func:`reader_context`): a script that
+    builds with ``num_workers`` > 0 needs the ``if __name__ == "__main__":`` guard.
     """
     args = (data, checkpoint, index_path, pooling, batch_size, device, num_workers, progress, max_pixels)
     if process_group_info()[1] > 1:
@@ -201,7 +223,7 @@ def _build_index(
     work = index_path.with_name(f".{index_path.name}.build")
     device = pick_device(str(device) if device is not None else None)
     encoder, _, config, _ = load_checkpoint(checkpoint)
-    encoder = encoder.eval().to(device, memory_format=torch.channels_last)
+    encoder = encoder.eval().to(device).to(memory_format=torch.channels_last)
     size = config.image_size
     # a self-supervised embedder knows its row length; an autoencoder's encoder has it from its config and pooling
     pooled = config.embedding_dim if pooling == "flatten" else config.embedding_shape[0]
@@ -265,23 +287,22 @@ def _build_index(
     save_state(rows)
     del rows  # closes the memory map before rank 0 renames the file
     barrier()
+    index = None
     if rank == 0:
         index = _finish(work, index_path, root, files, world, checkpoint, checkpoint_sha1, pooling, size)
     barrier()
-    if rank != 0:
-        index = EmbeddingIndex.load(index_path, check=False)
-    return index
+    return index if index is not None else EmbeddingIndex.load(index_path, check=False)  # the other ranks load it
 
 
 def _embed_items(
     items: list[_Item], encoder: torch.nn.Module, pooling: str, rows: np.ndarray, state: dict[str, Any]
 ) -> None:
     """Embed the readable images of a batch into their rows; record every file's digest, stat or error."""
-    good = [it for it in items if it.pixels is not None]
+    good = [(it.row, it.pixels) for it in items if it.pixels is not None]
     if good:
         # (N, S, S, 3) bytes viewed as (N, 3, S, S) *are* the channels-last layout: no copy, no transpose
-        batch = torch.from_numpy(np.stack([it.pixels for it in good])).permute(0, 3, 1, 2)
-        rows[[it.row for it in good]] = embed_batch(encoder, batch, pooling)
+        batch = torch.from_numpy(np.stack([pixels for _, pixels in good])).permute(0, 3, 1, 2)
+        rows[[row for row, _ in good]] = embed_batch(encoder, batch, pooling)
     for it in items:
         state["digests"].append(it.digest)
         state["stats"].append(it.stat)
@@ -326,24 +347,16 @@ def _finish(
         out.flush()
         del out, rows
         rows_file = work / "kept.npy"
-    skipped = [(root / files[i], errors[i]) for i in sorted(errors)]
-    report_skipped(skipped, root)
-    meta = {
-        "checkpoint": str(Path(checkpoint).resolve()),
-        "checkpoint_sha1": checkpoint_sha1,
-        "pooling": pooling,
-        "image_size": image_size,
-        "skipped": [files[i] for i in sorted(errors)],
-    }
+    report_skipped([(root / files[i], errors[i]) for i in sorted(errors)], root)
     index = EmbeddingIndex(
         np.load(rows_file, mmap_mode="r"),
         [files[i] for i in keep],
         root,
         [digests[i] for i in keep],
-        meta,
-        [tuple(stats[i]) for i in keep],
+        stats=[tuple(stats[i]) for i in keep],
     )
-    index.save(index_path, rows_file=rows_file)
+    skipped = [files[i] for i in sorted(errors)]
+    write_index(index, index_path, checkpoint, pooling, image_size, skipped, rows_file, checkpoint_sha1)
     index = EmbeddingIndex.load(index_path, check=False)  # the rows from where they now are
     shutil.rmtree(work, ignore_errors=True)
     return index

@@ -10,9 +10,10 @@ with it.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -63,8 +64,8 @@ def fit_at_scale(
     device = pick_device(str(device) if device is not None else None)
     amp = device.type == "cuda" if amp is None else (amp and device.type == "cuda")
     seed_everything(seed)
-    encoder.to(device, memory_format=torch.channels_last)
-    decoder.to(device, memory_format=torch.channels_last)
+    encoder.to(device).to(memory_format=torch.channels_last)
+    decoder.to(device).to(memory_format=torch.channels_last)
     main = process_group_info()[0] == 0
     train_loader, val_loader = distribute_loader(train_loader, True, seed), distribute_loader(val_loader, False, seed)
     train_encoder, train_decoder = _wrap_ddp(encoder, device), _wrap_ddp(decoder, device)
@@ -82,8 +83,8 @@ def fit_at_scale(
         train_loss = train_step(train_encoder, train_decoder, train_loader, nn.MSELoss(), optimizer, device, scaler)
         val_loss = val_step(encoder, decoder, val_loader, nn.MSELoss(), device, amp)
         improved = history.record(
-            all_reduce_mean(train_loss, len(train_loader.sampler), device),
-            all_reduce_mean(val_loss, len(val_loader.sampler), device),
+            all_reduce_mean(train_loss, _items(train_loader), device),
+            all_reduce_mean(val_loss, _items(val_loader), device),
         )
         if out is not None and main:
             extra = {"epoch": epoch, "history": asdict(history), "val_loss": history.val_loss[-1]}
@@ -103,6 +104,11 @@ def fit_at_scale(
         for callback in callbacks:
             callback(epoch, encoder, decoder)
     return history
+
+
+def _items(loader: DataLoader[Any]) -> int:
+    """The items ``loader`` visits in an epoch: under torchrun, this process's share (its sampler's length)."""
+    return len(cast(Sized, loader.sampler))
 
 
 def _wrap_ddp(model: nn.Module, device: torch.device) -> nn.Module:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
-from .backends import normalise_rows
+from ..search import SimilarityIndex, normalise_rows
 
 
 def nearest_real_neighbours(real: np.ndarray, k: int) -> np.ndarray:
@@ -67,7 +66,7 @@ def neighbour_recall(found: Sequence[Sequence[int]], truth: Sequence[Sequence[in
 
 
 def recall_curve(
-    searcher: Any,
+    searcher: SimilarityIndex,
     queries: np.ndarray,
     truth: Sequence[Sequence[int]],
     nprobes: Sequence[int],

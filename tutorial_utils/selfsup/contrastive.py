@@ -7,6 +7,10 @@ what "the same emoji, drawn differently" needs. Batch norm after each convolutio
 it is folded into the convolutions afterwards, so the result is a plain :class:`ConvEncoder`.
 """
 
+# PyTorch declares batch norm's running statistics and a convolution's bias as optional; fold_batch_norm reads them
+# from layers that always have them, and the type checker is told not to report those reads.
+# pyright: reportOptionalOperand=false, reportOptionalMemberAccess=false, reportOperatorIssue=false
+
 from __future__ import annotations
 
 import math
@@ -132,7 +136,7 @@ def train_contrastive(
         raise ValueError(f"{len(images)} images are fewer than one batch of {s.batch_size}")
     device = torch.device(device)
     torch.manual_seed(s.seed)
-    model = BatchNormConvEncoder(channels).to(device, memory_format=torch.channels_last)
+    model = BatchNormConvEncoder(channels).to(device).to(memory_format=torch.channels_last)
     head = ProjectionHead(channels[-1]).to(device)
     params = list(model.parameters()) + list(head.parameters())
     optimizer = torch.optim.AdamW(params, lr=s.lr, weight_decay=s.weight_decay)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -38,6 +38,8 @@ class SelfSupervisedEmbedder(nn.Module):
     distance. ``histogram_weight=0`` leaves the histogram out. The output is already one vector per image, which
     ``create_embeddings`` and ``Embedder`` pass through unchanged: the index and search code need nothing new.
     """
+
+    feature_mean: torch.Tensor  # a buffer, registered in __init__
 
     def __init__(
         self,
@@ -96,11 +98,11 @@ class SelfSupervisedEmbedder(nn.Module):
 def mean_features(encoder: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """The mean feature map (C, H, W) of ``images`` (uint8 or float): the centre of the embedding."""
     encoder.eval()
-    total = None
+    total: torch.Tensor | None = None
     for start in range(0, len(images), batch_size):
         maps = encoder(channels_last(as_float(images[start : start + batch_size]))).sum(0)
         total = maps if total is None else total + maps
-    return (total / len(images)).contiguous()
+    return (cast(torch.Tensor, total) / len(images)).contiguous()
 
 
 def save_selfsup_checkpoint(
