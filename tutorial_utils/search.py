@@ -131,12 +131,60 @@ def order_candidates(
 ) -> tuple[list[int], list[float]]:
     """The k nearest of ``candidates`` (row numbers; -1 = none) to ``vector``, leaving out row ``skip``:
     float64 distances, rounded to ``TIE_DECIMALS``, ties ordered by row."""
-    candidates = candidates[candidates >= 0]  # an approximate index may find fewer than asked
+    found, distances = order_candidate_rows(rows, candidates[None], np.atleast_2d(vector), metric, k, [skip])
+    kept = found[0] >= 0
+    return [int(i) for i in found[0][kept]], [float(d) for d in distances[0][kept]]
+
+
+def order_candidate_rows(
+    rows: np.ndarray,
+    candidates: np.ndarray,
+    vectors: np.ndarray,
+    metric: str,
+    k: int,
+    skip: Sequence[int | None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`order_candidates` for Q queries at once, the rule the search and the evaluation share: (Q, k) rows and
+    distances, nearest first, padded with -1 and inf where a query has fewer than k candidates (``candidates``
+    (Q, m) row numbers, -1 = none; ``skip[q]``, a row query q leaves out)."""
+    candidates = np.asarray(candidates, dtype=np.int64)
     # float64: identical images get distances equal to ~1e-16, far below the rounding of TIE_DECIMALS
-    distances = exact_distances(rows[candidates], vector, metric)
-    order = np.lexsort((candidates, np.round(distances, TIE_DECIMALS)))  # by rounded distance, then row
-    kept = [j for j in order if int(candidates[j]) != skip][:k]
-    return [int(candidates[j]) for j in kept], [float(distances[j]) for j in kept]
+    distances = _candidate_distances(rows, candidates, vectors, metric)
+    left_out = candidates < 0  # an approximate index may find fewer than asked
+    if skip is not None:
+        left_out |= candidates == np.array([-2 if s is None else s for s in skip])[:, None]
+    # by rounded distance, then row; the rows left out go last
+    order = np.lexsort((candidates, np.round(distances, TIE_DECIMALS), left_out), axis=1)[:, :k]
+    found = np.take_along_axis(candidates, order, axis=1)
+    found_distances = np.take_along_axis(distances, order, axis=1)
+    dropped = np.take_along_axis(left_out, order, axis=1)
+    return np.where(dropped, -1, found), np.where(dropped, np.inf, found_distances)
+
+
+def _candidate_distances(rows: np.ndarray, candidates: np.ndarray, vectors: np.ndarray, metric: str) -> np.ndarray:
+    """(Q, m) float64 distances from each vector to the rows of its candidates (a -1 candidate: any value)."""
+    safe = np.where(candidates >= 0, candidates, 0)
+    out = np.empty(candidates.shape, dtype=np.float64)
+    per_query = max(1, 2**26 // max(1, candidates.shape[1] * rows.shape[1] * 8))  # about 64 MB of rows at a time
+    lengths = np.ones(len(rows))
+    if metric == "cosine":  # each row's length once, not once per query that has it as a candidate
+        used = np.unique(safe)
+        for start in range(0, len(used), 4096):
+            part = used[start : start + 4096]
+            lengths[part] = np.linalg.norm(rows[part].astype(np.float64), axis=1)
+        lengths[lengths == 0] = 1.0
+    for start in range(0, len(candidates), per_query):
+        block = rows[safe[start : start + per_query]].astype(np.float64)  # (q, m, D)
+        v = np.asarray(vectors[start : start + per_query], dtype=np.float64)
+        if metric == "cosine":
+            dots = np.matmul(block, normalise_rows(v, np.float64)[:, :, None])[..., 0]
+            out[start : start + per_query] = 1.0 - dots / lengths[safe[start : start + per_query]]
+        elif metric == "euclidean":
+            out[start : start + per_query] = np.sqrt(((block - v[:, None, :]) ** 2).sum(axis=2))
+        else:
+            for q in range(len(block)):
+                out[start + q] = exact_distances(block[q], v[q], metric)
+    return out
 
 
 def indexed_rows(paths: list[Path], queries: Queries, n: int) -> list[int | None]:
@@ -172,10 +220,13 @@ class SimilarityIndex:
     def _neighbours(self, vectors: np.ndarray, k: int, exclude: Sequence[int | None]) -> list[Neighbours]:
         vectors = np.atleast_2d(vectors)
         candidates = self.backend.candidates(vectors, min(len(self), k + 1 + EXTRA_CANDIDATES))
+        found, distances = order_candidate_rows(self.index.embeddings, candidates, vectors, self.metric, k, exclude)
         results: list[Neighbours] = []
-        for vector, row_candidates, skip in zip(vectors, candidates, exclude, strict=True):
-            rows, distances = order_candidates(self.index.embeddings, row_candidates, vector, self.metric, k, skip)
-            results.append(Neighbours(rows, [self._paths[i] for i in rows], distances))
+        for rows, dists in zip(found.tolist(), distances.tolist(), strict=True):
+            kept = [i for i, row in enumerate(rows) if row >= 0]
+            results.append(
+                Neighbours([rows[i] for i in kept], [self._paths[rows[i]] for i in kept], [dists[i] for i in kept])
+            )
         return results
 
     def search_vectors(self, vectors: np.ndarray, k: int = 5) -> list[Neighbours]:
