@@ -166,20 +166,19 @@ def _candidate_distances(rows: np.ndarray, candidates: np.ndarray, vectors: np.n
     safe = np.where(candidates >= 0, candidates, 0)
     out = np.empty(candidates.shape, dtype=np.float64)
     per_query = max(1, 2**26 // max(1, candidates.shape[1] * rows.shape[1] * 8))  # about 64 MB of rows at a time
-    lengths = np.ones(len(rows))
-    if metric == "cosine":  # each row's length once, not once per query that has it as a candidate
-        used = np.unique(safe)
-        for start in range(0, len(used), 4096):
-            part = used[start : start + 4096]
-            lengths[part] = np.linalg.norm(rows[part].astype(np.float64), axis=1)
-        lengths[lengths == 0] = 1.0
+    # cosine: the rows scaled to length 1 in float64 once (each row is a candidate of many queries), when that copy
+    # stays under 256 MB; else block by block
+    unit = normalise_rows(rows, np.float64) if metric == "cosine" and rows.size * 8 <= 2**28 else None
     for start in range(0, len(candidates), per_query):
-        block = rows[safe[start : start + per_query]].astype(np.float64)  # (q, m, D)
+        chosen = safe[start : start + per_query]
         v = np.asarray(vectors[start : start + per_query], dtype=np.float64)
         if metric == "cosine":
-            dots = np.matmul(block, normalise_rows(v, np.float64)[:, :, None])[..., 0]
-            out[start : start + per_query] = 1.0 - dots / lengths[safe[start : start + per_query]]
-        elif metric == "euclidean":
+            block = unit[chosen] if unit is not None else normalise_rows(rows[chosen.ravel()], np.float64)
+            block = block.reshape(*chosen.shape, rows.shape[1])  # (q, m, D)
+            out[start : start + per_query] = 1.0 - np.matmul(block, normalise_rows(v, np.float64)[:, :, None])[..., 0]
+            continue
+        block = rows[chosen].astype(np.float64)
+        if metric == "euclidean":
             out[start : start + per_query] = np.sqrt(((block - v[:, None, :]) ** 2).sum(axis=2))
         else:
             for q in range(len(block)):
