@@ -96,3 +96,13 @@ def tiny_run(tiny_checkpoint: Path, tmp_path: Path) -> Path:
     run.mkdir()
     shutil.copyfile(tiny_checkpoint, run / "best.pt")
     return run
+
+
+def train_args(folder: Path, run: Path, epochs: int = 1, *extra: str) -> list[str]:
+    """The command line that trains a tiny model on ``folder`` (what follows ``python -m tutorial_utils``):
+    32 pixels, batches of 4, on the CPU."""
+    return [
+        "train",
+        *("--data", str(folder), "--run-dir", str(run), "--epochs", str(epochs)),
+        *("--image-size", "32", "--batch-size", "4", "--device", "cpu", *extra),
+    ]

@@ -9,30 +9,12 @@ import pytest
 
 from tutorial_utils.cli.main import main
 
+from .conftest import train_args
+
 
 def test_train_index_search_on_a_tiny_folder(image_folder: Path, tmp_path: Path, capsys):
     run = tmp_path / "run"
-    assert (
-        main(
-            [
-                "train",
-                "--data",
-                str(image_folder),
-                "--run-dir",
-                str(run),
-                "--epochs",
-                "2",
-                "--image-size",
-                "32",
-                "--batch-size",
-                "4",
-                "--quiet",
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
-    )
+    assert main(train_args(image_folder, run, 2, "--quiet")) == 0
     assert (run / "best.pt").is_file()
     assert (run / "last.pt").is_file()
     assert (run / "history.json").is_file()
@@ -151,27 +133,7 @@ def test_hostile_folder_trains_indexes_and_searches_naming_each_skipped_file(
         "skipped cut.png: truncated (image file is truncated)",
         "skipped text.jpg: not an image (no decoder recognises its bytes)",
     ]
-    assert (
-        main(
-            [
-                "train",
-                "--data",
-                str(image_folder),
-                "--run-dir",
-                str(run),
-                "--epochs",
-                "1",
-                "--image-size",
-                "32",
-                "--batch-size",
-                "4",
-                "--quiet",
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
-    )
+    assert main(train_args(image_folder, run, 1, "--quiet")) == 0
     err = capsys.readouterr().err
     assert [line for line in err.splitlines() if line.startswith("skipped")] == expected
     assert "Traceback" not in err

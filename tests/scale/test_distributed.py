@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tests.conftest import make_folder
+from tests.conftest import make_folder, train_args
 from tutorial_utils.checkpoints import load_checkpoint
 from tutorial_utils.cli.main import main
 from tutorial_utils.embeddings import EmbeddingIndex
@@ -32,23 +32,7 @@ def test_torchrun_trains_with_ddp_then_indexes_and_searches(tmp_path: Path, caps
     folder = tmp_path / "images"
     make_folder(folder, n=21)  # odd: the two shares of the index differ in size
     run = tmp_path / "run"
-    done = _torchrun(
-        "-m",
-        "tutorial_utils",
-        "train",
-        "--data",
-        str(folder),
-        "--run-dir",
-        str(run),
-        "--epochs",
-        "2",
-        "--image-size",
-        "32",
-        "--batch-size",
-        "4",
-        "--device",
-        "cpu",
-    )
+    done = _torchrun("-m", "tutorial_utils", *train_args(folder, run, 2))
     assert done.returncode == 0, done.stderr[-3000:]
     # rank 0 alone prints and writes: one line per epoch, one summary, the usual files
     assert done.stdout.count("epoch   1/2") == 1
