@@ -155,3 +155,14 @@ def test_make_run_installs_no_course_or_browser_tool():
     # and the closure is no accident of a missing edge: the full install does reach them
     for tool in COURSE_TOOLS:
         assert "tutorial-utils" in next(via for pin, via in _lock() if pin.name == tool)
+
+
+def test_pre_commit_runs_the_locked_ruff_and_the_venv_pyright():
+    """.pre-commit-config.yaml pins ruff at the lock's version, and runs pyright from .venv, which the lock pins."""
+    config = (ROOT / ".pre-commit-config.yaml").read_text()
+    ruff_rev = re.search(r"repo: https://github.com/astral-sh/ruff-pre-commit\s+rev: v(\S+)", config)
+    assert ruff_rev, "ruff's pre-commit repository with a pinned rev"
+    locked = {canonicalize_name(pin.name): str(pin.specifier) for pin, _ in _lock()}
+    assert f"=={ruff_rev.group(1)}" == locked["ruff"]
+    assert re.search(r"entry: \.venv/bin/pyright\b", config)
+    assert locked["pyright"].startswith("==")
