@@ -166,9 +166,11 @@ def _candidate_distances(rows: np.ndarray, candidates: np.ndarray, vectors: np.n
     safe = np.where(candidates >= 0, candidates, 0)
     out = np.empty(candidates.shape, dtype=np.float64)
     per_query = max(1, 2**26 // max(1, candidates.shape[1] * rows.shape[1] * 8))  # about 64 MB of rows at a time
-    # cosine: the rows scaled to length 1 in float64 once (each row is a candidate of many queries), when that copy
-    # stays under 256 MB; else block by block
-    unit = normalise_rows(rows, np.float64) if metric == "cosine" and rows.size * 8 <= 2**28 else None
+    # cosine: all rows scaled to length 1 in float64 once when the queries look at least as many candidates as there
+    # are rows (each row is then a candidate of many queries) and that copy stays under 256 MB; else only the
+    # candidates, block by block (one query against a large index scales its few candidates, not the index)
+    whole = metric == "cosine" and candidates.size >= len(rows) and rows.size * 8 <= 2**28
+    unit = normalise_rows(rows, np.float64) if whole else None
     for start in range(0, len(candidates), per_query):
         chosen = safe[start : start + per_query]
         v = np.asarray(vectors[start : start + per_query], dtype=np.float64)
