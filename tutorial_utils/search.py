@@ -218,10 +218,17 @@ class SimilarityIndex:
     def __len__(self) -> int:
         return len(self._paths)
 
-    def _neighbours(self, vectors: np.ndarray, k: int, exclude: Sequence[int | None]) -> list[Neighbours]:
+    def neighbour_rows(
+        self, vectors: np.ndarray, k: int, exclude: Sequence[int | None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(Q, k) rows and distances of the nearest neighbours of ``vectors``, as arrays (-1 and inf where a query has
+        fewer than k), query q leaving out row ``exclude[q]``: what :meth:`search` returns, without the paths."""
         vectors = np.atleast_2d(vectors)
         candidates = self.backend.candidates(vectors, min(len(self), k + 1 + EXTRA_CANDIDATES))
-        found, distances = order_candidate_rows(self.index.embeddings, candidates, vectors, self.metric, k, exclude)
+        return order_candidate_rows(self.index.embeddings, candidates, vectors, self.metric, k, exclude)
+
+    def _neighbours(self, vectors: np.ndarray, k: int, exclude: Sequence[int | None]) -> list[Neighbours]:
+        found, distances = self.neighbour_rows(vectors, k, exclude)
         results: list[Neighbours] = []
         for rows, dists in zip(found.tolist(), distances.tolist(), strict=True):
             kept = [i for i, row in enumerate(rows) if row >= 0]

@@ -29,7 +29,8 @@ def leave_one_out_neighbours(embeddings: np.ndarray, k: int, metric: str = "cosi
     n = len(embeddings)
     if not 0 < k < n:
         raise ValueError(f"k must be between 1 and {n - 1} for {n} embeddings, got {k}")
-    return np.array([found.indices for found in _searcher(embeddings, metric).search_indexed(list(range(n)), k)])
+    searcher = _searcher(embeddings, metric)
+    return searcher.neighbour_rows(searcher.index.embeddings, k, exclude=range(n))[0]
 
 
 def relevance(neighbours: np.ndarray, labels: Labels, query_labels: Labels | None = None) -> np.ndarray:
@@ -122,6 +123,7 @@ def recall_at_k(
     metric: str = "cosine",
 ) -> dict[str, float]:
     """Share of queries whose known right answer (row ``targets[q]`` of the index) is among their k nearest."""
-    found = _searcher(index_embeddings, metric).search_vectors(query_embeddings, min(max(ks), len(index_embeddings)))
-    hits = np.array([f.indices for f in found]) == np.asarray(targets)[:, None]
+    queries = np.asarray(query_embeddings, dtype=np.float32)  # as search_vectors takes them
+    found, _ = _searcher(index_embeddings, metric).neighbour_rows(queries, min(max(ks), len(index_embeddings)))
+    hits = found == np.asarray(targets)[:, None]
     return {f"R@{k}": float(hits[:, :k].any(axis=1).mean()) for k in ks}
