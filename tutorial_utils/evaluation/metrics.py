@@ -19,7 +19,7 @@ from ..search import SimilarityIndex
 Labels = Sequence[Any] | np.ndarray  # one label per item, as a list or an array
 
 
-def _searcher(embeddings: np.ndarray, metric: str) -> SimilarityIndex:
+def rows_searcher(embeddings: np.ndarray, metric: str) -> SimilarityIndex:
     """A search over bare rows (row i = item i), fitted once."""
     return SimilarityIndex(EmbeddingIndex.from_vectors(embeddings), metric=metric)
 
@@ -29,7 +29,7 @@ def leave_one_out_neighbours(embeddings: np.ndarray, k: int, metric: str = "cosi
     n = len(embeddings)
     if not 0 < k < n:
         raise ValueError(f"k must be between 1 and {n - 1} for {n} embeddings, got {k}")
-    searcher = _searcher(embeddings, metric)
+    searcher = rows_searcher(embeddings, metric)
     return searcher.neighbour_rows(searcher.index.embeddings, k, exclude=range(n))[0]
 
 
@@ -116,14 +116,20 @@ def neighbour_label_matrix(
 
 
 def recall_at_k(
-    index_embeddings: np.ndarray,
+    index_embeddings: np.ndarray | SimilarityIndex,
     query_embeddings: np.ndarray,
     targets: Sequence[int] | np.ndarray,
     ks: Sequence[int] = (1, 5),
     metric: str = "cosine",
 ) -> dict[str, float]:
-    """Share of queries whose known right answer (row ``targets[q]`` of the index) is among their k nearest."""
+    """Share of queries whose known right answer (row ``targets[q]`` of the index) is among their k nearest.
+
+    ``index_embeddings`` may be a :class:`SimilarityIndex` already fitted on them, to search it again and again.
+    """
     queries = np.asarray(query_embeddings, dtype=np.float32)  # as search_vectors takes them
-    found, _ = _searcher(index_embeddings, metric).neighbour_rows(queries, min(max(ks), len(index_embeddings)))
+    searcher = index_embeddings
+    if not isinstance(searcher, SimilarityIndex):
+        searcher = rows_searcher(searcher, metric)
+    found, _ = searcher.neighbour_rows(queries, min(max(ks), len(searcher)))
     hits = found == np.asarray(targets)[:, None]
     return {f"R@{k}": float(hits[:, :k].any(axis=1).mean()) for k in ks}

@@ -16,7 +16,7 @@ import torch
 from PIL import Image, ImageFilter, ImageOps
 
 from ..data import pil_to_float_tensor, tensor_to_pil
-from .metrics import recall_at_k
+from .metrics import recall_at_k, rows_searcher
 
 WHITE = (255, 255, 255)
 
@@ -97,8 +97,9 @@ def suite_recall(
 ) -> dict[str, float]:
     """{"<transform> R@k": ..., "mean R@1": ...}: each transform's copies, embedded, searched among ``collection``."""
     row = {}
+    searcher = rows_searcher(collection, metric)  # fitted once for all the transforms
     for transform, copies in suite.items():
-        for k, value in recall_at_k(collection, embed(copies), targets, ks, metric).items():
+        for k, value in recall_at_k(searcher, embed(copies), targets, ks, metric).items():
             row[f"{transform} {k}"] = value
     row["mean R@1"] = float(np.mean([row[f"{t} R@1"] for t in suite]))
     return row
