@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from ..data import image_to_tensor
 from ..embeddings import EmbeddingIndex, create_embeddings, module_device
+from ..i18n import _
 from ..models import ConvDecoder, ConvEncoder, count_parameters
 from ..paths import DEFAULT_DATA
 from ..search import SimilarityIndex
@@ -49,12 +50,15 @@ class TaskReport:
 
     @property
     def passed(self) -> bool:
-        return self.written and bool(self.findings) and all(ok for ok, _ in self.findings)
+        return self.written and bool(self.findings) and all(ok for ok, _text in self.findings)
 
     def __str__(self) -> str:
         if not self.written:
-            return f"Your turn · {self.name}: not written yet (it still raises NotImplementedError)."
-        lines = [f"Your turn · {self.name}"] + [f"  {'✓' if ok else '✗'} {text}" for ok, text in self.findings]
+            return _("Your turn · {name}: not written yet (it still raises NotImplementedError).").format(
+                name=self.name
+            )
+        header = _("Your turn · {name}").format(name=self.name)
+        lines = [header] + [f"  {'✓' if ok else '✗'} {text}" for ok, text in self.findings]
         return "\n".join(lines)
 
 
@@ -75,16 +79,22 @@ def check_load_image(load_image: Callable[..., Any]) -> list[Finding]:
         path, expected = DEFAULT_DATA / name, reference_load_image(DEFAULT_DATA / name, 32)
         got = load_image(path, 32)
         if not isinstance(got, torch.Tensor):
-            return [*findings, (False, f"{name}: returns a {type(got).__name__}, not a torch.Tensor")]
+            text = _("{name}: returns a {type}, not a torch.Tensor").format(name=name, type=type(got).__name__)
+            return [*findings, (False, text)]
         if tuple(got.shape) != (3, 32, 32):
-            return [*findings, (False, f"{name}: shape {tuple(got.shape)}, expected (3, 32, 32) (channels first)")]
+            text = _("{name}: shape {shape}, expected (3, 32, 32) (channels first)").format(
+                name=name, shape=tuple(got.shape)
+            )
+            return [*findings, (False, text)]
         if not got.is_floating_point() or got.min() < 0 or got.max() > 1:
             return [
                 *findings,
                 (
                     False,
-                    f"{name}: values must be floats in [0, 1] (divide the bytes by 255), got "
-                    f"{got.dtype} in [{float(got.min()):.1f}, {float(got.max()):.1f}]",
+                    _(
+                        "{name}: values must be floats in [0, 1] (divide the bytes by 255), got "
+                        "{dtype} in [{low:.1f}, {high:.1f}]"
+                    ).format(name=name, dtype=got.dtype, low=float(got.min()), high=float(got.max())),
                 ),
             ]
         corner = tuple(round(float(v), 2) for v in got[:, 0, 0])
@@ -93,8 +103,10 @@ def check_load_image(load_image: Callable[..., Any]) -> list[Finding]:
                 *findings,
                 (
                     False,
-                    f"{name}: the transparent corner is {corner}, not white (1, 1, 1): "
-                    "composite onto white instead of dropping the alpha channel",
+                    _(
+                        "{name}: the transparent corner is {corner}, not white (1, 1, 1): "
+                        "composite onto white instead of dropping the alpha channel"
+                    ).format(name=name, corner=corner),
                 ),
             ]
         gap = float((got.float() - expected).abs().mean())
@@ -103,15 +115,19 @@ def check_load_image(load_image: Callable[..., Any]) -> list[Finding]:
                 *findings,
                 (
                     False,
-                    f"{name}: far from the package's picture (mean difference {gap:.3f}; "
-                    "a different resampling filter alone stays below 0.03)",
+                    _(
+                        "{name}: far from the package's picture (mean difference {gap:.3f}; "
+                        "a different resampling filter alone stays below 0.03)"
+                    ).format(name=name, gap=gap),
                 ),
             ]
         findings.append(
             (
                 True,
-                f"{name} ({_mode(path)}): (3, 32, 32) floats, white background, "
-                f"mean difference {gap:.3f} from the package's",
+                _(
+                    "{name} ({mode}): (3, 32, 32) floats, white background, "
+                    "mean difference {gap:.3f} from the package's"
+                ).format(name=name, mode=_mode(path), gap=gap),
             )
         )
     return findings
@@ -136,7 +152,7 @@ def check_make_encoder(make_encoder: Callable[[], nn.Module]) -> list[Finding]:
     torch.manual_seed(0)
     model, reference = make_encoder(), reference_make_encoder()
     if not isinstance(model, nn.Module):
-        return [(False, f"returns a {type(model).__name__}, not an nn.Module")]
+        return [(False, _("returns a {type}, not an nn.Module").format(type=type(model).__name__))]
     x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     try:
         with torch.no_grad():
@@ -145,8 +161,10 @@ def check_make_encoder(make_encoder: Callable[[], nn.Module]) -> list[Finding]:
         return [
             (
                 False,
-                f"a batch (2, 3, 64, 64) fails in your model ({str(error).splitlines()[0]}): with "
-                "padding=1 a 3×3 convolution keeps the size, and only the max-pools halve it",
+                _(
+                    "a batch (2, 3, 64, 64) fails in your model ({error}): with "
+                    "padding=1 a 3×3 convolution keeps the size, and only the max-pools halve it"
+                ).format(error=str(error).splitlines()[0]),
             )
         ]
     findings: list[Finding] = []
@@ -154,20 +172,22 @@ def check_make_encoder(make_encoder: Callable[[], nn.Module]) -> list[Finding]:
     findings.append(
         (
             shape_ok,
-            f"a batch (2, 3, 64, 64) gives {tuple(out.shape)}"
-            + ("" if shape_ok else ", expected (2, 256, 2, 2): five halvings, 256 channels at the end"),
+            _("a batch (2, 3, 64, 64) gives {shape}").format(shape=tuple(out.shape))
+            if shape_ok
+            else _(
+                "a batch (2, 3, 64, 64) gives {shape}, expected (2, 256, 2, 2): five halvings, 256 channels at the end"
+            ).format(shape=tuple(out.shape)),
         )
     )
     n, expected_n = count_parameters(model), count_parameters(reference)
     findings.append(
         (
             n == expected_n,
-            f"{n:,} parameters"
-            + (
-                ""
-                if n == expected_n
-                else f", expected {expected_n:,}: five 3×3 convolutions 3→16→32→64→128→256, each with a bias"
-            ),
+            _("{n:,} parameters").format(n=n)
+            if n == expected_n
+            else _(
+                "{n:,} parameters, expected {expected:,}: five 3×3 convolutions 3→16→32→64→128→256, each with a bias"
+            ).format(n=n, expected=expected_n),
         )
     )
     convs, ref_convs = _convs(model), _convs(reference)
@@ -182,10 +202,12 @@ def check_make_encoder(make_encoder: Callable[[], nn.Module]) -> list[Finding]:
         findings.append(
             (
                 same,
-                "with the package's weights copied in, the outputs are the same"
+                _("with the package's weights copied in, the outputs are the same")
                 if same
-                else f"with the package's weights copied in, the outputs differ (by up to {gap:.3g}): check "
-                "padding=1, a ReLU and a max-pool of 2 after each convolution",
+                else _(
+                    "with the package's weights copied in, the outputs differ (by up to {gap:.3g}): check "
+                    "padding=1, a ReLU and a max-pool of 2 after each convolution"
+                ).format(gap=gap),
             )
         )
     return findings
@@ -216,7 +238,7 @@ def _tiny_training(seed: int = 0) -> tuple[nn.Module, nn.Module, DataLoader, tor
 
 
 def check_train_epoch(train_epoch: Callable[..., Any]) -> list[Finding]:
-    enc, dec, loader, _ = _tiny_training()
+    enc, dec, loader, _optimizer = _tiny_training()
     mine_enc, mine_dec = copy.deepcopy(enc), copy.deepcopy(dec)
     ref_enc, ref_dec = copy.deepcopy(enc), copy.deepcopy(dec)
     before = [p.detach().clone() for p in (*enc.parameters(), *dec.parameters())]
@@ -233,35 +255,41 @@ def check_train_epoch(train_epoch: Callable[..., Any]) -> list[Finding]:
     )
     findings: list[Finding] = []
     if isinstance(got, torch.Tensor) or not isinstance(got, numbers.Real):
-        findings.append((False, f"returns a {type(got).__name__}: return a Python float (loss.item() per batch)"))
+        text = _("returns a {type}: return a Python float (loss.item() per batch)").format(type=type(got).__name__)
+        findings.append((False, text))
     else:
         got = float(got)
-        unweighted = float(np.mean([loss for loss, _ in batch_means]))
+        unweighted = float(np.mean([loss for loss, _size in batch_means]))
         if abs(got - expected) <= 1e-4 * abs(expected):
-            findings.append((True, f"the epoch's mean loss is {got:.5f}, as the package's"))
+            findings.append((True, _("the epoch's mean loss is {loss:.5f}, as the package's").format(loss=got)))
         elif abs(got - unweighted) <= 1e-4 * abs(unweighted):
             findings.append(
                 (
                     False,
-                    f"{got:.5f} is the mean of the three batch losses; the last batch holds 2 images, "
-                    f"not 4: weight each batch by its size (expected {expected:.5f})",
+                    _(
+                        "{loss:.5f} is the mean of the three batch losses; the last batch holds 2 images, "
+                        "not 4: weight each batch by its size (expected {expected:.5f})"
+                    ).format(loss=got, expected=expected),
                 )
             )
         else:
-            findings.append((False, f"mean loss {got:.5f}, expected {expected:.5f}"))
+            text = _("mean loss {loss:.5f}, expected {expected:.5f}").format(loss=got, expected=expected)
+            findings.append((False, text))
     after = [p.detach() for p in (*mine_enc.parameters(), *mine_dec.parameters())]
     target = [p.detach() for p in (*ref_enc.parameters(), *ref_dec.parameters())]
     if all(torch.equal(a, b) for a, b in zip(after, before, strict=True)):
-        findings.append((False, "the weights did not change: call loss.backward() and optimizer.step() per batch"))
+        findings.append((False, _("the weights did not change: call loss.backward() and optimizer.step() per batch")))
     else:
         gap = max(float((a - b).abs().max()) for a, b in zip(after, target, strict=True))
         findings.append(
             (
                 gap < 1e-4,
-                "after the epoch the weights are the package's"
+                _("after the epoch the weights are the package's")
                 if gap < 1e-4
-                else f"after the epoch the weights differ from the package's (by up to {gap:.3g}): zero the "
-                "gradients before each backward pass, one optimizer.step() per batch",
+                else _(
+                    "after the epoch the weights differ from the package's (by up to {gap:.3g}): zero the "
+                    "gradients before each backward pass, one optimizer.step() per batch"
+                ).format(gap=gap),
             )
         )
     return findings
@@ -297,20 +325,24 @@ def check_embed_all(embed_all: Callable[..., Any]) -> list[Finding]:
     got = embed_all(copy.deepcopy(encoder), dataset, 4)
     if isinstance(got, torch.Tensor):
         if got.requires_grad:
-            return [(False, "returns a tensor that still tracks gradients: embed under torch.no_grad()")]
+            return [(False, _("returns a tensor that still tracks gradients: embed under torch.no_grad()"))]
         got = got.cpu().numpy()
     got = np.asarray(got)
     if got.shape != expected.shape:
         return [
             (
                 False,
-                f"shape {got.shape}, expected {expected.shape}: one row per image, "
-                "the feature map flattened (C × H × W values)",
+                _(
+                    "shape {shape}, expected {expected}: one row per image, "
+                    "the feature map flattened (C × H × W values)"
+                ).format(shape=got.shape, expected=expected.shape),
             )
         ]
-    findings: list[Finding] = [(True, f"shape {got.shape}: one row per image, {expected.shape[1]} values each")]
+    findings: list[Finding] = [
+        (True, _("shape {shape}: one row per image, {d} values each").format(shape=got.shape, d=expected.shape[1]))
+    ]
     if np.allclose(got, expected, atol=1e-5):
-        findings.append((True, "row i is the embedding of item i, for all 10 items"))
+        findings.append((True, _("row i is the embedding of item i, for all 10 items")))
         return findings
     matches = [int(np.argmin(np.abs(expected - row).max(axis=1))) for row in got]
     if sorted(matches) == list(range(len(expected))):
@@ -318,11 +350,13 @@ def check_embed_all(embed_all: Callable[..., Any]) -> list[Finding]:
         findings.append(
             (
                 False,
-                f"rows {wrong} hold other items' embeddings: row i must be item i (a DataLoader with shuffle=False)",
+                _(
+                    "rows {rows} hold other items' embeddings: row i must be item i (a DataLoader with shuffle=False)"
+                ).format(rows=wrong),
             )
         )
     else:
-        findings.append((False, "the rows are not the package's embeddings: encoder(images).flatten(1) per batch"))
+        findings.append((False, _("the rows are not the package's embeddings: encoder(images).flatten(1) per batch")))
     return findings
 
 
@@ -348,20 +382,32 @@ def check_cosine_knn(cosine_knn: Callable[..., Any]) -> list[Finding]:
     got = cosine_knn(queries.clone(), collection.clone(), 3)
     got = torch.as_tensor(got)
     if tuple(got.shape) != (4, 3):
-        return [(False, f"shape {tuple(got.shape)}, expected (4, 3): k row numbers for each of the 4 queries")]
-    findings: list[Finding] = [(True, "shape (4, 3): 3 row numbers for each of the 4 queries")]
+        text = _("shape {shape}, expected (4, 3): k row numbers for each of the 4 queries").format(
+            shape=tuple(got.shape)
+        )
+        return [(False, text)]
+    findings: list[Finding] = [(True, _("shape (4, 3): 3 row numbers for each of the 4 queries"))]
     wrong = [q for q in range(4) if got[q].tolist() != expected[q].tolist()]
     if not wrong:
-        findings.append((True, "the same neighbours as the package's, nearest first, for all 4 queries"))
+        findings.append((True, _("the same neighbours as the package's, nearest first, for all 4 queries")))
         return findings
     q = wrong[0]
-    message = f"query {q}: your neighbours {got[q].tolist()}, the package's {expected[q].tolist()}"
+    values = {"query": q, "yours": got[q].tolist(), "expected": expected[q].tolist()}
     euclidean = torch.cdist(queries, collection).topk(3, largest=False).indices
+    # a hint is part of a whole-sentence template, not appended to one: i18n.translate_printed tries the longest first
     if torch.equal(got, euclidean):
-        message += " (yours are the Euclidean neighbours: divide each vector by its length first)"
+        template = _(
+            "query {query}: your neighbours {yours}, the package's {expected} "
+            "(yours are the Euclidean neighbours: divide each vector by its length first)"
+        )
     elif sorted(got[q].tolist()) == sorted(expected[q].tolist()):
-        message += " (the same rows in another order: the nearest, largest similarity, first)"
-    findings.append((False, message))
+        template = _(
+            "query {query}: your neighbours {yours}, the package's {expected} "
+            "(the same rows in another order: the nearest, largest similarity, first)"
+        )
+    else:
+        template = _("query {query}: your neighbours {yours}, the package's {expected}")
+    findings.append((False, template.format(**values)))
     return findings
 
 
@@ -387,16 +433,22 @@ def check_precision_at_k(precision_at_k: Callable[..., Any]) -> list[Finding]:
         try:
             value = float(got)
         except (TypeError, ValueError):
-            return [*findings, (False, f"k={k}: returns a {type(got).__name__}, not a number")]
+            return [*findings, (False, _("k={k}: returns a {type}, not a number").format(k=k, type=type(got).__name__))]
         if abs(value - expected) < 1e-9:
-            findings.append((True, f"k={k}: {value:.4f}, as the package's"))
+            findings.append((True, _("k={k}: {value:.4f}, as the package's").format(k=k, value=value)))
             continue
-        hint = ""
         if abs(value - all_columns) < 1e-9:
-            hint = " (that is the precision over all 4 columns: only the first k neighbours count)"
+            template = _(
+                "k={k}: {value:.4f}, expected {expected:.4f} "
+                "(that is the precision over all 4 columns: only the first k neighbours count)"
+            )
         elif abs(value - expected * k) < 1e-9:
-            hint = " (that is the number of right neighbours: divide by k)"
-        findings.append((False, f"k={k}: {value:.4f}, expected {expected:.4f}{hint}"))
+            template = _(
+                "k={k}: {value:.4f}, expected {expected:.4f} (that is the number of right neighbours: divide by k)"
+            )
+        else:
+            template = _("k={k}: {value:.4f}, expected {expected:.4f}")
+        findings.append((False, template.format(k=k, value=value, expected=expected)))
     return findings
 
 
@@ -427,26 +479,33 @@ def check_triplet_loss(triplet_loss: Callable[..., Any]) -> list[Finding]:
     a = anchor.clone().requires_grad_(True)
     got = triplet_loss(a, positive.clone(), negative.clone(), 0.2)
     if not isinstance(got, torch.Tensor) or got.numel() != 1:
-        return [(False, "returns no single-number tensor: the mean over the triplets")]
+        return [(False, _("returns no single-number tensor: the mean over the triplets"))]
     findings: list[Finding] = []
     value = float(got.detach())
     if abs(value - float(expected)) < 1e-5:
-        findings.append((True, f"loss {value:.5f}, as the package's"))
+        findings.append((True, _("loss {value:.5f}, as the package's").format(value=value)))
     else:
         za, zp, zn = (F.normalize(t, dim=1) for t in (anchor, positive, negative))
         unclipped = float(((1 - (za * zp).sum(1)) - (1 - (za * zn).sum(1)) + 0.2).mean())
         euclid = float(F.relu((anchor - positive).norm(dim=1) - (anchor - negative).norm(dim=1) + 0.2).mean())
-        hint = ""
         if abs(value - unclipped) < 1e-5:
-            hint = " (no triplet may count below zero: max(0, ·) per triplet, then the mean)"
+            template = _(
+                "loss {value:.5f}, expected {expected:.5f} "
+                "(no triplet may count below zero: max(0, ·) per triplet, then the mean)"
+            )
         elif abs(value - euclid) < 1e-5:
-            hint = " (that is with Euclidean distances: use the cosine distance 1 − cos)"
-        findings.append((False, f"loss {value:.5f}, expected {float(expected):.5f}{hint}"))
+            template = _(
+                "loss {value:.5f}, expected {expected:.5f} "
+                "(that is with Euclidean distances: use the cosine distance 1 − cos)"
+            )
+        else:
+            template = _("loss {value:.5f}, expected {expected:.5f}")
+        findings.append((False, template.format(value=value, expected=float(expected))))
     if got.requires_grad:
         got.backward()
-        findings.append((a.grad is not None and bool(a.grad.abs().sum() > 0), "gradients reach the anchors"))
+        findings.append((a.grad is not None and bool(a.grad.abs().sum() > 0), _("gradients reach the anchors")))
     else:
-        findings.append((False, "the loss has no gradient: compute it with torch operations on the inputs"))
+        findings.append((False, _("the loss has no gradient: compute it with torch operations on the inputs")))
     return findings
 
 
@@ -469,20 +528,29 @@ def check_nt_xent(nt_xent: Callable[..., Any]) -> list[Finding]:
         expected = float(reference_nt_xent(z1, z2, temperature))
         got = nt_xent(z1.clone(), z2.clone(), temperature)
         if not isinstance(got, torch.Tensor) or got.numel() != 1:
-            return [*findings, (False, "returns no single-number tensor: the mean cross-entropy over the 2N views")]
+            text = _("returns no single-number tensor: the mean cross-entropy over the 2N views")
+            return [*findings, (False, text)]
         value = float(got.detach())
         if abs(value - expected) < 1e-4:
-            findings.append((True, f"temperature {temperature}: loss {value:.4f}, as the package's"))
+            text = _("temperature {temperature}: loss {value:.4f}, as the package's")
+            findings.append((True, text.format(temperature=temperature, value=value)))
             continue
         z = F.normalize(torch.cat([z1, z2]), dim=1)
         partner = torch.cat([torch.arange(6, 12), torch.arange(0, 6)])
         unmasked = float(F.cross_entropy(z @ z.T / temperature, partner))
-        hint = ""
         if abs(value - unmasked) < 1e-4:
-            hint = " (a view's similarity with itself must not count: set the diagonal to −inf)"
+            template = _(
+                "temperature {temperature}: loss {value:.4f}, expected {expected:.4f} "
+                "(a view's similarity with itself must not count: set the diagonal to −inf)"
+            )
         elif abs(value - float(F.cross_entropy((z @ z.T).fill_diagonal_(float("-inf")), partner))) < 1e-4:
-            hint = " (divide the similarities by the temperature)"
-        findings.append((False, f"temperature {temperature}: loss {value:.4f}, expected {expected:.4f}{hint}"))
+            template = _(
+                "temperature {temperature}: loss {value:.4f}, expected {expected:.4f} "
+                "(divide the similarities by the temperature)"
+            )
+        else:
+            template = _("temperature {temperature}: loss {value:.4f}, expected {expected:.4f}")
+        findings.append((False, template.format(temperature=temperature, value=value, expected=expected)))
     return findings
 
 
@@ -527,7 +595,8 @@ def check(name: str, candidate: Callable[..., Any]) -> TaskReport:
     except NotImplementedError:
         return TaskReport(name, written=False)
     except Exception as error:  # the learner's code may fail in any way: say how, and carry on
-        return TaskReport(name, written=True, findings=[(False, f"it raised {type(error).__name__}: {error}")])
+        text = _("it raised {error_type}: {error}").format(error_type=type(error).__name__, error=error)
+        return TaskReport(name, written=True, findings=[(False, text)])
     return TaskReport(name, written=True, findings=findings)
 
 
@@ -539,25 +608,34 @@ def your_turn(name: str, candidate: Callable[..., Any]) -> Callable[..., Any]:
     task = TASKS[name]
     if candidate is task.reference:  # this cell ran before and put the package's version under the learner's name
         print(
-            f"Your turn · {name}: `{name}` holds the package's version now, not yours: run the cell that defines "
-            "your function, then this one."
+            _(
+                "Your turn · {name}: `{name}` holds the package's version now, not yours: run the cell that defines "
+                "your function, then this one."
+            ).format(name=name)
         )
         return candidate
     report = check(name, candidate)
     print(report)
     solutions = f"solutions/{task.notebook}_solutions.ipynb"
+    # the "→ " stays outside the templates: i18n.translate_printed keeps such a prefix and translates the rest
     if report.passed:
-        print(f"→ All {len(report.findings)} checks pass: your {name} does what {task.package_name} does.")
+        text = _("All {n} checks pass: your {name} does what {package} does.")
+        print("→ " + text.format(n=len(report.findings), name=name, package=task.package_name))
         return candidate
     if report.written:
-        failed = sum(not ok for ok, _ in report.findings)
+        failed = sum(not ok for ok, _text in report.findings)
+        text = _(
+            "{failed} of {total} checks failed. Fix it and run both cells again, or compare "
+            "with the worked answer in {solutions}. The lesson goes on with {package}."
+        )
         print(
-            f"→ {failed} of {len(report.findings)} checks failed. Fix it and run both cells again, or compare "
-            f"with the worked answer in {solutions}. The lesson goes on with {task.package_name}."
+            "→ "
+            + text.format(failed=failed, total=len(report.findings), solutions=solutions, package=task.package_name)
         )
     else:
-        print(
-            f"→ Write it now, or come back to it: the lesson goes on with {task.package_name}, and the worked "
-            f"answer is in {solutions}."
+        text = _(
+            "Write it now, or come back to it: the lesson goes on with {package}, and the worked "
+            "answer is in {solutions}."
         )
+        print("→ " + text.format(package=task.package_name, solutions=solutions))
     return task.reference
