@@ -8,6 +8,7 @@
 # make test-versions - the unit tests and three notebooks on Python 3.10, 3.12 and 3.13 (one venv each, from the lock)
 # make test-min-versions - the unit tests with the lowest versions that pyproject.toml allows, on Python 3.10
 # make lock - requirements/lock.txt again from pyproject.toml (after a change of its dependencies)
+# make translations - the Chinese editions again: catalogues in locales/ from the English, then notebooks/zh{,_TW}
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -16,7 +17,7 @@ LESSON_STAMP := $(VENV)/.lesson-stamp
 # the versions that made the notebooks' stored outputs, for Python 3.10-3.13: pip constraints for every install
 LOCK := requirements/lock.txt
 
-.PHONY: run test lint test-portable test-browser course test-course lab clean test-versions test-min-versions lock
+.PHONY: run test lint test-portable test-browser course test-course lab clean test-versions test-min-versions lock translations
 
 # the lesson alone (make run): PyTorch, Jupyter, FAISS for notebook 08; everything (the other targets): the test,
 # browser and course tools too
@@ -64,6 +65,11 @@ course: $(STAMP)
 test-course: $(STAMP)
 	$(BIN)/python -m scripts.course check
 	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python -m pytest -p no:cacheprovider tests/browser/test_course_site.py tests/browser/test_course_slides.py
+
+# extract the English prose into locales/zh_CN (a changed cell's entry turns fuzzy), convert it to zh_TW with
+# OpenCC, write notebooks/zh and notebooks/zh_TW; it stops, listing them, while an entry needs a translator
+translations: $(STAMP)
+	$(BIN)/python -m scripts.translate
 
 lab: $(LESSON_STAMP)
 	$(BIN)/jupyter lab notebooks/

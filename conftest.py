@@ -10,6 +10,8 @@
    keep both cores busy, where two-thread processes side by side stall each other.
 4. Notebooks are collected before the unit tests: they are the long files, and with ``--dist loadfile`` the
    short unit-test files then fill the workers' last minutes instead of one long notebook starting last.
+5. The Chinese editions (``notebooks/zh``, ``notebooks/zh_TW``) are not run: their code cells and outputs are the
+   English ones, which tests/course/test_translation.py checks cell by cell, so nbval runs the English only.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pytest
 os.environ.setdefault("TUTORIAL_DEVICE", "cpu")
 
 pytest_plugins = ["tests.nbval_tolerance"]
+collect_ignore = ["notebooks/zh", "notebooks/zh_TW"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
