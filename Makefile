@@ -55,16 +55,18 @@ test-portable: $(STAMP)
 test-browser: $(STAMP)
 	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python -m pytest -p no:cacheprovider tests/browser/test_explorer.py
 
-# student copies in runs/course/nbgrader/release, the site in runs/course/site, slides in runs/course/slides
+# student copies in runs/course/nbgrader/release (Chinese: nbgrader-zh), the site in runs/course/site (Chinese:
+# site/zh), slides in runs/course/slides (Chinese: slides/zh)
 # (reveal.js and MathJax from npm: course/package-lock.json)
 course: $(STAMP)
 	$(BIN)/python -m scripts.course build
 
 # release, validate, validate --invert, autograde (full points), a planted wrong answer, the grades as CSV
-# (nbgrader export), feedback; then the site and the slides in Chromium (tests/browser/test_course_*.py build them)
+# (nbgrader export), feedback, and the Chinese course's releases, autograde and planted answer; then the site and
+# the slides in Chromium, both languages (tests/browser/test_course_*.py build them; CJK fonts: fonts-noto-cjk)
 test-course: $(STAMP)
 	$(BIN)/python -m scripts.course check
-	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python -m pytest -p no:cacheprovider tests/browser/test_course_site.py tests/browser/test_course_slides.py
+	TUTORIAL_RUN_DIR=$(CURDIR)/runs/test $(BIN)/python -m pytest -p no:cacheprovider tests/browser/test_course_site.py tests/browser/test_course_slides.py tests/browser/test_course_chinese.py
 
 # extract the English prose into locales/zh_CN (a changed cell's entry turns fuzzy), convert it to zh_TW with
 # OpenCC, write notebooks/zh and notebooks/zh_TW; it stops, listing them, while an entry needs a translator

@@ -22,7 +22,7 @@ def worked_answer(solution: Path, name: str) -> str:
     raise KeyError(f"{solution}: no cell task-{name}")
 
 
-def fold_answers(lesson: dict, solution: Path) -> dict:
+def fold_answers(lesson: dict, solution: Path, title: str = "Worked answer") -> dict:
     """A copy of ``lesson`` (notebook JSON) with a folded "Worked answer" cell after each task's check cell."""
     cells = []
     for cell in lesson["cells"]:
@@ -30,7 +30,7 @@ def fold_answers(lesson: dict, solution: Path) -> dict:
         match = TASK_CELL.match(cell.get("id", ""))
         if match:
             code = worked_answer(solution, match.group(1))
-            fold = f":::{{admonition}} Worked answer\n:class: dropdown\n\n```python\n{code}\n```\n:::\n"
+            fold = f":::{{admonition}} {title}\n:class: dropdown\n\n```python\n{code}\n```\n:::\n"
             cells.append(
                 {
                     "cell_type": "markdown",

@@ -6,6 +6,10 @@ runs ``generate_assignment``; ``check`` proves the kit works: sources validate, 
 handed out, the source submitted by a fake student autogrades to full points, a planted wrong answer loses
 exactly its test's points, nbgrader's own ``export`` writes the grades as CSV (what gradebooks import) with those
 scores, feedback is written, and no solution line is left in a release.
+
+The Chinese edition's solutions (``notebooks/zh/solutions``, the same cells with Chinese prose) give a second
+course, ``nbgrader-zh``, with the same commands: ``release(..., language="zh_CN")``; ``check_edition`` releases
+every Chinese assignment with the leak check, and autogrades one to full points and its planted wrong answer.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,11 +25,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import BUILD, ROOT, Settings, solution_notebooks
+from .config import BUILD, NOTEBOOKS, ROOT, Settings, solution_notebooks
 
 COURSE_DIR = BUILD / "nbgrader"  # the teacher's course: releases here, submissions go in submitted/
 CHECK_DIR = BUILD / "nbgrader-check"  # the kit's self-check, apart, so that it never touches a real course
 CHECK_STUDENT = "kit-check"
+# a translated course: where its solutions are, its course folder, and its self-check's folder
+EDITION_COURSES = {"zh_CN": (NOTEBOOKS / "zh", BUILD / "nbgrader-zh", BUILD / "nbgrader-check-zh")}
 # the planted wrong answer: notebook 01's first exercise with a count no folder of images can have
 PLANTED = ("01_dataset", "ex1_code", "with_transparency = -1\n", "ex1_tests")
 
@@ -47,11 +54,12 @@ def _nbgrader_cells(path: Path) -> list[dict]:
     return [c for c in json.loads(path.read_text())["cells"] if "nbgrader" in c["metadata"]]
 
 
-def graded_assignments() -> list[Assignment]:
-    """The solution notebooks that hold graded cells, as assignments named after their lesson."""
+def graded_assignments(notebooks: Path = NOTEBOOKS) -> list[Assignment]:
+    """The solution notebooks (of ``notebooks``: the English or an edition's folder) that hold graded cells, as
+    assignments named after their lesson."""
     return [
         Assignment(p.name.removesuffix("_solutions.ipynb"), p)
-        for p in solution_notebooks()
+        for p in solution_notebooks(notebooks)
         if any(c["metadata"]["nbgrader"].get("grade") for c in _nbgrader_cells(p))
     ]
 
@@ -90,9 +98,12 @@ def write_config(course_dir: Path, settings: Settings) -> None:
 
 
 def nbgrader(course_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run one nbgrader command in the course folder, with this interpreter's scripts on PATH (alembic)."""
+    """Run one nbgrader command in the course folder, with this interpreter's scripts on PATH (alembic); in a
+    translated course, the task verdicts in its language (``TUTORIAL_LANGUAGE``, written there by ``release``)."""
+    language = course_dir / "language.txt"
     env = {
         **os.environ,
+        **({"TUTORIAL_LANGUAGE": language.read_text().strip()} if language.exists() else {}),
         "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
         "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
@@ -104,10 +115,11 @@ def nbgrader(course_dir: Path, *args: str, check: bool = True) -> subprocess.Com
     return done
 
 
-def release(settings: Settings, course_dir: Path = COURSE_DIR) -> list[Path]:
+def release(settings: Settings, course_dir: Path = COURSE_DIR, language: str | None = None) -> list[Path]:
     """Generate the student copies into ``course_dir/release``; return their paths. Starts from a fresh folder
     (nbgrader refuses to regenerate an assignment that has submissions in its gradebook), and so refuses to run
-    where students' submissions are, rather than delete them."""
+    where students' submissions are, rather than delete them. ``language``: an edition's (``zh_CN``): its
+    solutions are the sources."""
     submitted = course_dir / "submitted"
     students = (
         sorted(p.name for p in submitted.iterdir() if not p.name.startswith(CHECK_STUDENT))
@@ -122,7 +134,9 @@ def release(settings: Settings, course_dir: Path = COURSE_DIR) -> list[Path]:
     if course_dir.exists():
         shutil.rmtree(course_dir)
     write_config(course_dir, settings)
-    assignments = graded_assignments()
+    if language:
+        (course_dir / "language.txt").write_text(language + "\n")
+    assignments = graded_assignments(EDITION_COURSES[language][0] if language else NOTEBOOKS)
     for a in assignments:
         target = a.path(course_dir, "source")
         target.parent.mkdir(parents=True)
@@ -309,4 +323,44 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
         if not html.exists() or "Score:" not in html.read_text():
             problems.append(f"{html}: no feedback with a score")
     log(f"feedback written to {course_dir / 'feedback' / CHECK_STUDENT}")
+    return problems
+
+
+def check_edition(settings: Settings, language: str = "zh_CN", log=print) -> list[str]:
+    """The kit's check of a translated course: every assignment released with no solution line left, the planted
+    assignment's source autograded to full test points, and its planted wrong answer losing exactly its test."""
+    notebooks, _, course_dir = EDITION_COURSES[language]
+    problems = []
+    released = release(settings, course_dir, language)
+    assignments = graded_assignments(notebooks)
+    for a, rel in zip(assignments, released, strict=True):
+        leaked = leaked_lines(a.source, rel)
+        problems += [f"{language} {rel.name}: shows the solution line {line!r}" for line in leaked]
+    log(f"{language}: {len(released)} releases written, {len(problems)} solution lines leaked")
+    name, grade_id, answer, test_id = PLANTED
+    planted = next(a for a in assignments if a.name == name)
+    planted_student = CHECK_STUDENT + "-planted"
+    for student in (CHECK_STUDENT, planted_student):
+        nbgrader(course_dir, "db", "student", "add", student)
+    shutil.copytree(
+        planted.path(course_dir, "source").parent, planted.path(course_dir, "submitted", CHECK_STUDENT).parent
+    )
+    plant_wrong_answer(planted.source, planted.path(course_dir, "submitted", planted_student), grade_id, answer)
+    nbgrader(course_dir, "autograde", name, "--student", CHECK_STUDENT, "--force")
+    scores = auto_scores(course_dir, planted, CHECK_STUDENT)
+    got, full = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
+    expected, _ = point_totals(planted.source)
+    log(f"{language} {name}: the source autogrades to {got:g} of {full:g} test points (metadata: {expected:g})")
+    if not (got == full == expected > 0):
+        problems.append(f"{language} {name}: the source autogrades to {got:g} of {full:g} (expected {expected:g})")
+    nbgrader(course_dir, "autograde", name, "--student", planted_student, "--force")
+    scores = auto_scores(course_dir, planted, planted_student)
+    lost = {gid: m - s for gid, (s, m) in scores.items() if s < m}
+    log(f"{language}: planted wrong answer in {name} {grade_id}: lost {lost}")
+    if lost != {test_id: points(planted.source)[test_id]}:
+        problems.append(f"{language}: the planted wrong answer lost {lost}, not exactly the {test_id} points")
+    nbgrader(course_dir, "generate_feedback", name, "--student", CHECK_STUDENT, "--force")
+    html = planted.path(course_dir, "feedback", CHECK_STUDENT).with_suffix(".html")
+    if not html.exists() or not re.search(r"[\u4e00-\u9fff]", html.read_text(encoding="utf-8")):
+        problems.append(f"{html}: no feedback in {language}")
     return problems

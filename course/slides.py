@@ -7,6 +7,7 @@ tagged ``hide-input`` shows the figure without the code that drew it (the site f
 ``speaker_notes`` metadata become the slide's speaker notes (the template in ``course/templates/lesson_slides``).
 reveal.js, RequireJS, jQuery and MathJax come from npm (``course/package.json``) at build time and are copied
 beside the decks with the figures the notebooks' markdown shows, so the slides open from disk with no network.
+The Chinese edition's decks (``notebooks/zh``) go to ``slides/zh/``.
 """
 
 from __future__ import annotations
@@ -33,9 +34,12 @@ def slide_types(path: Path) -> list[str]:
     return [c["metadata"].get("slideshow", {}).get("slide_type", "-") for c in cells]
 
 
-def build(settings: Settings, notebooks: list[Path] | None = None, out: Path = OUT) -> list[Path]:
+def build(
+    settings: Settings, notebooks: list[Path] | None = None, out: Path = OUT, title: str | None = None
+) -> list[Path]:
     """One deck per lesson notebook (or per one of ``notebooks``, all in one folder) in ``out``, plus
-    ``out/index.html`` listing them; return the decks."""
+    ``out/index.html`` listing them under ``title`` (default: the course's); return the decks."""
+    title = title or f"{settings.title}: slides"
     vendor.npm_install()
     notebooks = lesson_notebooks() if notebooks is None else notebooks
     if out.exists():
@@ -82,8 +86,8 @@ def build(settings: Settings, notebooks: list[Path] | None = None, out: Path = O
         f'<li><a href="{d.name}">{html.escape(d.name.removesuffix(".slides.html"))}</a></li>' for d in decks
     )
     (out / "index.html").write_text(
-        f"<!doctype html>\n<meta charset=utf-8>\n<title>{html.escape(settings.title)}: "
-        f"slides</title>\n<h1>{html.escape(settings.title)}: slides</h1>\n<ul>\n{items}\n"
-        "</ul>\n"
+        f"<!doctype html>\n<meta charset=utf-8>\n<title>{html.escape(title)}</title>\n<h1>{html.escape(title)}</h1>\n"
+        f"<ul>\n{items}\n</ul>\n",
+        encoding="utf-8",
     )
     return decks

@@ -37,6 +37,7 @@ REVIEWED = "zh_CN"  # translated and reviewed by people
 CONVERTED = {"zh_TW": "s2twp"}  # made from REVIEWED by OpenCC with this profile
 PACKAGE_SOURCES = ROOT / "tutorial_utils"
 QUIZZES = NOTEBOOKS / "quizzes"
+EDITION_ASSETS = ("figures",)  # folders beside the notebooks that each edition gets a copy of
 FIX_COMMAND = "python -m scripts.translate update, translate the entries it names, then python -m scripts.translate"
 # pages of the docs that have a Chinese version: a link to the English one goes to it instead
 DOC_EDITIONS = {ROOT / "README.md": {"zh_CN": ROOT / "README.zh-CN.md"}}
@@ -284,8 +285,8 @@ def relink(text: str, english: Path, edition: Path, lang: str) -> str:
         resolved = (english.parent / path).resolve()
         if not resolved.exists():
             raise TranslationError(f"{english.relative_to(ROOT)}: the link {link!r} points at nothing")
-        if resolved.suffix == ".ipynb" and NOTEBOOKS in resolved.parents:
-            resolved = edition_path(resolved, lang)
+        if NOTEBOOKS in resolved.parents and not any(folder in resolved.parents for folder in i18n.EDITIONS.values()):
+            resolved = edition_path(resolved, lang)  # a notebook, a figure: the edition has its own
         else:
             resolved = DOC_EDITIONS.get(resolved, {}).get(lang, resolved)
         relative = Path(_relpath(resolved, edition.parent))
@@ -398,14 +399,26 @@ def edition_files(lang: str) -> dict[Path, str]:
     return files
 
 
+def edition_assets(lang: str) -> dict[Path, bytes]:
+    """The files an edition's markdown shows, copied unchanged: the schematics keep their English labels (no CJK
+    font is needed to draw them)."""
+    return {
+        edition_path(path, lang): path.read_bytes()
+        for folder in EDITION_ASSETS
+        for path in sorted((NOTEBOOKS / folder).iterdir())
+        if path.is_file()
+    }
+
+
 def write_editions(langs: Iterable[str] = tuple(i18n.EDITIONS)) -> list[Path]:
     """Write every edition; return the files whose text changed."""
     changed = []
     for lang in langs:
-        for path, text in edition_files(lang).items():
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
+        files = {path: text.encode("utf-8") for path, text in edition_files(lang).items()} | edition_assets(lang)
+        for path, data in files.items():
+            if not path.exists() or path.read_bytes() != data:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
+                path.write_bytes(data)
                 changed.append(path)
     return changed
 
@@ -468,11 +481,9 @@ def check_all() -> list[str]:
         except TranslationError as error:
             problems.append(str(error))
             continue
-        for path, text in files.items():
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                problems.append(
-                    f"{path.relative_to(ROOT)} is not what the English and the catalogues make. Run: {FIX_COMMAND}"
-                )
+        for path, data in ({p: t.encode("utf-8") for p, t in files.items()} | edition_assets(lang)).items():
+            if not path.exists() or path.read_bytes() != data:
+                problems.append(f"{_rel(path)} is not what the English and the catalogues make. Run: {FIX_COMMAND}")
     return problems
 
 

@@ -1,12 +1,14 @@
 """The course kit, offline, from one command: Colab cells, graded student releases, the website, the slides.
 
     python -m scripts.course colab    # rewrite every notebook's badge and Colab cell from course/course.toml
-    python -m scripts.course release  # nbgrader student copies of the graded solutions -> runs/course/nbgrader
+    python -m scripts.course release  # nbgrader student copies of the graded solutions -> runs/course/nbgrader,
+                                      # and of the Chinese solutions -> runs/course/nbgrader-zh
     python -m scripts.course check    # the kit checks itself: validate, --invert, autograde, a planted wrong
                                       # answer, the grades as CSV (nbgrader export:
                                       # runs/course/nbgrader-check/grades.csv)
-    python -m scripts.course site     # the Jupyter Book site from the stored outputs -> runs/course/site
-    python -m scripts.course slides   # reveal.js slides of the lesson notebooks -> runs/course/slides
+    python -m scripts.course site     # the Jupyter Book site from the stored outputs -> runs/course/site, and
+                                      # the Chinese site from the Chinese edition -> runs/course/site/zh
+    python -m scripts.course slides   # reveal.js slides of the lesson notebooks -> runs/course/slides (and /zh)
     python -m scripts.course build    # release, site and slides (make course)
     python -m scripts.course lecture  # slide types, hidden figure code and speaker notes on the lesson notebooks
                                       # (--check: change nothing, exit 1 if a notebook would change)
@@ -54,8 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.part in ("release", "build"):
         for path in grading.release(settings):
             print(f"student copy: {path.relative_to(ROOT)}")
+        for language, (_, course_dir, _) in grading.EDITION_COURSES.items():
+            for path in grading.release(settings, course_dir, language):
+                print(f"student copy ({language}): {path.relative_to(ROOT)}")
     if args.part == "check":
-        problems = grading.check(settings)
+        problems = grading.check(settings) + [
+            problem for language in grading.EDITION_COURSES for problem in grading.check_edition(settings, language)
+        ]
         for problem in problems:
             print("PROBLEM:", problem, file=sys.stderr)
         if problems:
@@ -66,9 +73,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"site: {site.build(settings).relative_to(ROOT)}/index.html")
     if args.part in ("slides", "build"):
-        from course import slides
+        from course import site, slides
+        from tutorial_utils.paths import lesson_notebooks
 
-        for path in slides.build(settings):
+        decks = slides.build(settings)
+        chinese = lesson_notebooks(ROOT / site.EDITIONS["zh_CN"])
+        if chinese:  # after the English decks: building those empties the slides folder
+            decks += slides.build(settings, chinese, slides.OUT / "zh", f"{site.TITLES['zh_CN']}：幻灯片")
+        for path in decks:
             print(f"slides: {path.relative_to(ROOT)}")
     print(f"{args.part}: {time.perf_counter() - start:.0f} s")
     return 0
