@@ -2,7 +2,8 @@
 # make test - set up .venv if needed, then lint, then run every test (unit tests + notebooks under nbval)
 # make test-portable - the notebook tests again, with 1 thread and oneDNN limited to SSE4.1 (another "CPU")
 # make test-browser - notebooks 03 and 05 in JupyterLab in headless Chromium (apt-get install chromium first)
-# make course - the course kit, offline: graded student copies (nbgrader), the website and the slides, in runs/course/
+# make course - the course kit, offline: the Chinese editions again, then graded student copies (nbgrader), the
+#               website and the slides, in both languages, in runs/course/
 # make test-course - the kit checks itself (nbgrader round trip), then the site and slides in headless Chromium
 # make lab  - JupyterLab on notebooks/
 # make test-versions - the unit tests and three notebooks on Python 3.10, 3.12 and 3.13 (one venv each, from the lock)
@@ -59,6 +60,7 @@ test-browser: $(STAMP)
 # site/zh), slides in runs/course/slides (Chinese: slides/zh)
 # (reveal.js and MathJax from npm: course/package-lock.json)
 course: $(STAMP)
+	$(BIN)/python -m scripts.translate
 	$(BIN)/python -m scripts.course build
 
 # release, validate, validate --invert, autograde (full points), a planted wrong answer, the grades as CSV

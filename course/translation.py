@@ -14,7 +14,7 @@ in ``tutorial_utils.po``. Any PO editor (Poedit, Weblate, a text editor) edits t
 * ``zh_TW`` is not translated by hand: its catalogues are converted from ``zh_CN`` with OpenCC's ``s2twp``
   (Taiwan standard characters and phrases).
 
-``python -m scripts.translate`` runs these; docs/zh/README.md (in Chinese) tells translators how to work.
+``python -m scripts.translate`` runs these; docs/zh/translating.md (in Chinese) tells translators how to work.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ REVIEWED = "zh_CN"  # translated and reviewed by people
 CONVERTED = {"zh_TW": "s2twp"}  # made from REVIEWED by OpenCC with this profile
 PACKAGE_SOURCES = ROOT / "tutorial_utils"
 QUIZZES = NOTEBOOKS / "quizzes"
-EDITION_ASSETS = ("figures",)  # folders beside the notebooks that each edition gets a copy of
+EDITION_ASSETS = ("figures",)
+VERDICT_CALL = "your_turn("  # a cell that prints a task's verdict: its printed text is translated  # folders beside the notebooks that each edition gets a copy of
 FIX_COMMAND = "python -m scripts.translate update, translate the entries it names, then python -m scripts.translate"
 # pages of the docs that have a Chinese version: a link to the English one goes to it instead
 DOC_EDITIONS = {ROOT / "README.md": {"zh_CN": ROOT / "README.zh-CN.md"}}
@@ -370,8 +371,9 @@ def edition_notebook(english: Path, lang: str, content: dict | None = None) -> d
             cell["source"] = _split(relink(table[cell["id"]], english, edition, lang))
         elif "colab-badge" in cell["metadata"].get("tags", []) or "colab-setup" in cell["metadata"].get("tags", []):
             cell["source"] = _split(edition_colab(text, lang))
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+        verdict = cell["cell_type"] == "code" and VERDICT_CALL in text  # the only cells that print the package's
+        for output in cell.get("outputs", []):  # messages: other printed text (a table) stays as it is
+            if verdict and output.get("output_type") == "stream" and output.get("name") == "stdout":
                 output["text"] = _split(i18n.translate_printed(_join(output["text"]), catalogue_lang))
             data = output.get("data", {})
             if pairs and "application/javascript" in data:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import polib
@@ -122,6 +124,7 @@ def test_code_outputs_and_metadata_are_the_english_ones(english, lang):
                 continue
             translated_outputs += 1
             if out_en["output_type"] == "stream":
+                assert translation.VERDICT_CALL in _text(en["source"]), "only a verdict's printed text changes"
                 assert _text(out_zh["text"]) == i18n.translate_printed(_text(out_en["text"]), lang)
                 numbers = [sorted(re.findall(r"\d+(?:\.\d+)?", _text(o["text"]))) for o in (out_en, out_zh)]
                 assert numbers[0] == numbers[1], "a translated output keeps the English numbers (in any order)"
@@ -238,3 +241,17 @@ def test_an_edition_concept_check_is_the_translated_quiz(lang):
         for q_en, q_zh in zip(ours, theirs, strict=True):
             assert [a["correct"] for a in q_en["answers"]] == [a["correct"] for a in q_zh["answers"]]
             assert re.search(r"[\u4e00-\u9fff]", q_zh["question"])
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_kernel_in_an_edition_folder_prints_what_its_notebook_stored(lang, monkeypatch):
+    """Run from the edition's folder, as Jupyter runs its notebooks, a task check prints the edition's stored
+    output: the language comes from the folder, not from anything in the (English) code."""
+    monkeypatch.delenv("TUTORIAL_LANGUAGE", raising=False)
+    edition = translation.edition_path(NOTEBOOKS / "01_dataset.ipynb", lang)
+    cell = next(c for c in _cells(edition) if c.get("id") == "task-load_image-check")
+    code = "def load_image(path, size):\n    raise NotImplementedError\n" + _text(cell["source"])
+    done = subprocess.run([sys.executable, "-c", code], cwd=edition.parent, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == _text(cell["outputs"][0]["text"])
+    assert re.search(r"[\u4e00-\u9fff]", done.stdout)
