@@ -37,8 +37,8 @@ REVIEWED = "zh_CN"  # translated and reviewed by people
 CONVERTED = {"zh_TW": "s2twp"}  # made from REVIEWED by OpenCC with this profile
 PACKAGE_SOURCES = ROOT / "tutorial_utils"
 QUIZZES = NOTEBOOKS / "quizzes"
-EDITION_ASSETS = ("figures",)
-VERDICT_CALL = "your_turn("  # a cell that prints a task's verdict: its printed text is translated  # folders beside the notebooks that each edition gets a copy of
+EDITION_ASSETS = ("figures",)  # folders beside the notebooks that each edition gets a copy of
+VERDICT_CALL = "your_turn("  # a cell that prints a task's verdict: its printed text is translated
 FIX_COMMAND = "python -m scripts.translate update, translate the entries it names, then python -m scripts.translate"
 # pages of the docs that have a Chinese version: a link to the English one goes to it instead
 DOC_EDITIONS = {ROOT / "README.md": {"zh_CN": ROOT / "README.zh-CN.md"}}
