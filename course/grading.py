@@ -251,6 +251,36 @@ def grade_problems(
     return problems
 
 
+def full_points_problems(course_dir: Path, assignment: Assignment, label: str, log=print) -> list[str]:
+    """Autograde the fake student's submission of ``assignment`` (its source): a problem unless it gets every test
+    point, as many as the notebook's metadata gives (and more than none)."""
+    start = time.perf_counter()
+    nbgrader(course_dir, "autograde", assignment.name, "--student", CHECK_STUDENT, "--force")
+    seconds = time.perf_counter() - start
+    scores = auto_scores(course_dir, assignment, CHECK_STUDENT)
+    got, full = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
+    expected, _ = point_totals(assignment.source)
+    log(
+        f"{label}: the source autogrades to {got:g} of {full:g} test points (metadata: {expected:g}) in {seconds:.0f} s"
+    )
+    if got == full == expected > 0:
+        return []
+    return [f"{label}: the source autogrades to {got:g} of {full:g} (expected {expected:g})"]
+
+
+def planted_problems(course_dir: Path, planted: Assignment, label: str, log=print) -> list[str]:
+    """Autograde the planted wrong answer (``PLANTED``): a problem unless it loses exactly its test's points."""
+    _, grade_id, _, test_id = PLANTED
+    student = CHECK_STUDENT + "-planted"
+    nbgrader(course_dir, "autograde", planted.name, "--student", student, "--force")
+    scores = auto_scores(course_dir, planted, student)
+    lost = {gid: m - s for gid, (s, m) in scores.items() if s < m}
+    log(f"{label}planted wrong answer in {planted.name} {grade_id}: lost {lost}")
+    if lost == {test_id: points(planted.source)[test_id]}:
+        return []
+    return [f"{label}the planted wrong answer lost {lost}, not exactly the {test_id} points"]
+
+
 def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[str]:
     """Run every check of the kit; return the problems found (none: the kit works)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -285,24 +315,8 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
     planted = next(a for a in assignments if a.name == name)
     plant_wrong_answer(planted.source, planted.path(course_dir, "submitted", planted_student), grade_id, answer)
     for a in assignments:
-        start = time.perf_counter()
-        nbgrader(course_dir, "autograde", a.name, "--student", CHECK_STUDENT, "--force")
-        seconds = time.perf_counter() - start
-        scores = auto_scores(course_dir, a, CHECK_STUDENT)
-        got, full = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
-        expected, _ = point_totals(a.source)
-        log(
-            f"{a.name}: the source autogrades to {got:g} of {full:g} test points (metadata: {expected:g}) "
-            f"in {seconds:.0f} s"
-        )
-        if not (got == full == expected):
-            problems.append(f"{a.name}: the source autogrades to {got:g} of {full:g} (expected {expected:g})")
-    nbgrader(course_dir, "autograde", name, "--student", planted_student, "--force")
-    scores = auto_scores(course_dir, planted, planted_student)
-    lost = {gid: m - s for gid, (s, m) in scores.items() if s < m}
-    log(f"planted wrong answer in {name} {grade_id}: lost {lost}")
-    if lost != {test_id: points(planted.source)[test_id]}:
-        problems.append(f"the planted wrong answer lost {lost}, not exactly the {test_id} points")
+        problems += full_points_problems(course_dir, a, a.name, log)
+    problems += planted_problems(course_dir, planted, "", log)
     # the gradebook as a CSV: the fake student's autograded test points (written answers wait for a teacher) out
     # of every point; the planted student's one submission less its lost test, and 0 where nothing was submitted
     csv_path = export_grades(course_dir)
@@ -337,7 +351,7 @@ def check_edition(settings: Settings, language: str = "zh_CN", log=print) -> lis
         leaked = leaked_lines(a.source, rel)
         problems += [f"{language} {rel.name}: shows the solution line {line!r}" for line in leaked]
     log(f"{language}: {len(released)} releases written, {len(problems)} solution lines leaked")
-    name, grade_id, answer, test_id = PLANTED
+    name, grade_id, answer, _ = PLANTED
     planted = next(a for a in assignments if a.name == name)
     planted_student = CHECK_STUDENT + "-planted"
     for student in (CHECK_STUDENT, planted_student):
@@ -346,19 +360,8 @@ def check_edition(settings: Settings, language: str = "zh_CN", log=print) -> lis
         planted.path(course_dir, "source").parent, planted.path(course_dir, "submitted", CHECK_STUDENT).parent
     )
     plant_wrong_answer(planted.source, planted.path(course_dir, "submitted", planted_student), grade_id, answer)
-    nbgrader(course_dir, "autograde", name, "--student", CHECK_STUDENT, "--force")
-    scores = auto_scores(course_dir, planted, CHECK_STUDENT)
-    got, full = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
-    expected, _ = point_totals(planted.source)
-    log(f"{language} {name}: the source autogrades to {got:g} of {full:g} test points (metadata: {expected:g})")
-    if not (got == full == expected > 0):
-        problems.append(f"{language} {name}: the source autogrades to {got:g} of {full:g} (expected {expected:g})")
-    nbgrader(course_dir, "autograde", name, "--student", planted_student, "--force")
-    scores = auto_scores(course_dir, planted, planted_student)
-    lost = {gid: m - s for gid, (s, m) in scores.items() if s < m}
-    log(f"{language}: planted wrong answer in {name} {grade_id}: lost {lost}")
-    if lost != {test_id: points(planted.source)[test_id]}:
-        problems.append(f"{language}: the planted wrong answer lost {lost}, not exactly the {test_id} points")
+    problems += full_points_problems(course_dir, planted, f"{language} {name}", log)
+    problems += planted_problems(course_dir, planted, f"{language}: ", log)
     nbgrader(course_dir, "generate_feedback", name, "--student", CHECK_STUDENT, "--force")
     html = planted.path(course_dir, "feedback", CHECK_STUDENT).with_suffix(".html")
     if not html.exists() or not re.search(r"[\u4e00-\u9fff]", html.read_text(encoding="utf-8")):

@@ -196,3 +196,13 @@ def test_the_grades_check_reads_nbgraders_csv_and_finds_a_wrong_score(tmp_path: 
         "grades.csv has no row for 02_demo of ada",
         "grades.csv gives 01_demo of ada 2 of 3 points, expected 3 of 3",
     ]
+
+
+def test_the_chinese_course_has_the_same_assignments_and_points():
+    notebooks = grading.EDITION_COURSES["zh_CN"][0]
+    chinese = grading.graded_assignments(notebooks)
+    assert [a.name for a in chinese] == [a.name for a in ASSIGNMENTS]
+    for zh, en in zip(chinese, ASSIGNMENTS, strict=True):
+        assert zh.source.parent == notebooks / "solutions"
+        assert grading.points(zh.source) == grading.points(en.source)
+        assert grading.secret_lines(zh.source) != grading.secret_lines(en.source)  # the model answers are Chinese
