@@ -38,6 +38,7 @@ CONVERTED = {"zh_TW": "s2twp"}  # made from REVIEWED by OpenCC with this profile
 PACKAGE_SOURCES = ROOT / "tutorial_utils"
 QUIZZES = NOTEBOOKS / "quizzes"
 EDITION_ASSETS = ("figures",)  # folders beside the notebooks that each edition gets a copy of
+OPEN_IN_COLAB = {"zh_CN": "在 Colab 中打开", "zh_TW": "在 Colab 中開啟"}
 VERDICT_CALL = "your_turn("  # a cell that prints a task's verdict: its printed text is translated
 FIX_COMMAND = "python -m scripts.translate update, translate the entries it names, then python -m scripts.translate"
 # pages of the docs that have a Chinese version: a link to the English one goes to it instead
@@ -307,6 +308,7 @@ def edition_colab(text: str, lang: str) -> str:
     """The Colab badge's address, or the Colab cell's working folder, moved to the edition's folder: the one
     difference between an edition's code cells and the English ones."""
     folder = i18n.EDITIONS[lang].relative_to(NOTEBOOKS).as_posix()
+    text = text.replace("![Open in Colab]", f"![{OPEN_IN_COLAB[lang]}]")  # the badge's alt text
     text = _COLAB_PATH.sub(lambda m: f"{m.group(1)}notebooks/{folder}/", text)
     return _COLAB_CHDIR.sub(lambda m: f"{m.group(1)}/{folder}{m.group(2)}", text)
 
