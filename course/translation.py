@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -152,6 +153,15 @@ def sources() -> dict[str, list[Message]]:
     return catalogues
 
 
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` unless it holds it already (an unchanged file keeps its time); True if written."""
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return True
+
+
 def catalogue_path(lang: str, domain: str) -> Path:
     return i18n.catalogue_path(lang, domain)
 
@@ -214,10 +224,7 @@ def update_catalogues(langs: Iterable[str] = (REVIEWED,)) -> dict[str, dict[str,
             path = catalogue_path(lang, domain)
             old = polib.pofile(str(path), wrapwidth=0) if path.exists() else None
             po = merge(old, messages, lang, domain)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            text = str(po) + "\n"
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                path.write_text(text, encoding="utf-8")
+            _write_if_changed(path, (str(po) + "\n").encode("utf-8"))
             counts[f"{lang}/{domain}"] = catalogue_counts(po)
     return counts
 
@@ -239,10 +246,7 @@ def convert_catalogues(converted: dict[str, str] = CONVERTED) -> list[Path]:
     for lang, profile in converted.items():
         for source in sorted(catalogue_path(REVIEWED, "x").parent.glob("*.po")):
             target = catalogue_path(lang, source.stem)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            text = converted_text(source, lang, profile)
-            if not target.exists() or target.read_text(encoding="utf-8") != text:
-                target.write_text(text, encoding="utf-8")
+            _write_if_changed(target, converted_text(source, lang, profile).encode("utf-8"))
             written.append(target)
     return written
 
@@ -291,17 +295,11 @@ def relink(text: str, english: Path, edition: Path, lang: str) -> str:
             resolved = edition_path(resolved, lang)  # a notebook, a figure: the edition has its own
         else:
             resolved = DOC_EDITIONS.get(resolved, {}).get(lang, resolved)
-        relative = Path(_relpath(resolved, edition.parent))
+        relative = Path(os.path.relpath(resolved, edition.parent))
         return relative.as_posix() + (f"#{anchor}" if anchor else "")
 
     text = _LINK.sub(lambda m: m.group(1) + target(m.group(2)) + m.group(3), text)
     return _IMG_SRC.sub(lambda m: m.group(1) + target(m.group(2)) + m.group(3), text)
-
-
-def _relpath(path: Path, start: Path) -> str:
-    import os
-
-    return os.path.relpath(path, start)
 
 
 def edition_colab(text: str, lang: str) -> str:
@@ -360,10 +358,9 @@ def _split(text: str) -> list[str]:
 def edition_notebook(english: Path, lang: str, content: dict | None = None) -> dict:
     """The ``lang`` edition of ``english`` as notebook JSON (see the module for what changes and what does not);
     ``content``: the English notebook's JSON, if already read (or changed)."""
-    catalogue_lang = lang
     notebook = copy.deepcopy(content) if content is not None else read_notebook(english)
     messages = notebook_messages(english, notebook)
-    table = translations(catalogue_lang, domain_of(english), messages)
+    table = translations(lang, domain_of(english), messages)
     edition = edition_path(english, lang)
     quiz = quiz_of(english)
     pairs = _quiz_strings(json.loads(quiz.read_text()), translated_quiz(quiz, table)) if quiz else []
@@ -376,7 +373,7 @@ def edition_notebook(english: Path, lang: str, content: dict | None = None) -> d
         verdict = cell["cell_type"] == "code" and VERDICT_CALL in text  # the only cells that print the package's
         for output in cell.get("outputs", []):  # messages: other printed text (a table) stays as it is
             if verdict and output.get("output_type") == "stream" and output.get("name") == "stdout":
-                output["text"] = _split(i18n.translate_printed(_join(output["text"]), catalogue_lang))
+                output["text"] = _split(i18n.translate_printed(_join(output["text"]), lang))
             data = output.get("data", {})
             if pairs and "application/javascript" in data:
                 script, count = _translate_quiz_output(_join(data["application/javascript"]), pairs)
@@ -419,11 +416,7 @@ def write_editions(langs: Iterable[str] = tuple(i18n.EDITIONS)) -> list[Path]:
     changed = []
     for lang in langs:
         files = {path: text.encode("utf-8") for path, text in edition_files(lang).items()} | edition_assets(lang)
-        for path, data in files.items():
-            if not path.exists() or path.read_bytes() != data:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-                changed.append(path)
+        changed += [path for path, data in files.items() if _write_if_changed(path, data)]
     return changed
 
 
