@@ -128,11 +128,20 @@ def switch_link(page: str, lang: str) -> str:
 _MD_LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)")
 
 
-def outside_links(text: str, page: str, lang: str, root: Path, settings: Settings) -> str:
+def site_pages(root: Path) -> dict[str, set[str]]:
+    """Language -> the repository paths of its site's pages (what :func:`outside_links` sorts links by)."""
+    return {k: {p.relative_to(root).as_posix() for p in pages(root, k)} for k in SITE_FOLDERS}
+
+
+def outside_links(
+    text: str, page: str, lang: str, root: Path, settings: Settings, shown_by: dict[str, set[str]] | None = None
+) -> str:
     """``text`` (markdown of ``page``) with each link to a file that this site does not show made to work: to the
-    other language's site where that site shows it, else to the file on the repository's branch."""
-    shown = {p.relative_to(root).as_posix() for p in pages(root, lang)}
-    others = {k: {p.relative_to(root).as_posix() for p in pages(root, k)} for k in SITE_FOLDERS if k != lang}
+    other language's site where that site shows it, else to the file on the repository's branch. ``shown_by``:
+    :func:`site_pages`, if already listed."""
+    shown_by = site_pages(root) if shown_by is None else shown_by
+    shown = shown_by[lang]
+    others = {k: files for k, files in shown_by.items() if k != lang}
 
     def one(match: re.Match[str]) -> str:
         label, link = match.group(1), match.group(2)
@@ -161,16 +170,17 @@ def outside_links(text: str, page: str, lang: str, root: Path, settings: Setting
 
 def relink_staged(staged: Path, page: str, lang: str, root: Path, settings: Settings) -> None:
     """:func:`outside_links` over a staged page: a markdown file, or a notebook's markdown cells."""
+    shown_by = site_pages(root)  # listed once per page, not once per cell
     if staged.suffix == ".ipynb":
         notebook = json.loads(staged.read_text(encoding="utf-8"))
         for cell in notebook["cells"]:
             if cell["cell_type"] == "markdown":
                 text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-                cell["source"] = outside_links(text, page, lang, root, settings)
+                cell["source"] = outside_links(text, page, lang, root, settings, shown_by)
         staged.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     else:
         staged.write_text(
-            outside_links(staged.read_text(encoding="utf-8"), page, lang, root, settings), encoding="utf-8"
+            outside_links(staged.read_text(encoding="utf-8"), page, lang, root, settings, shown_by), encoding="utf-8"
         )
 
 
