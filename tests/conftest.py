@@ -22,10 +22,12 @@ def distinct_image(i: int, size: int = 32) -> Image.Image:
 def load_script(name: str):
     """A module from ``scripts/`` (not a package), loaded by path so its functions can be tested."""
     import importlib.util
+    import sys
 
     path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # registered before it runs, as a dataclass in it needs
     spec.loader.exec_module(module)
     return module
 
