@@ -30,6 +30,7 @@ from .config import BUILD, NOTEBOOKS, ROOT, Settings, solution_notebooks
 COURSE_DIR = BUILD / "nbgrader"  # the teacher's course: releases here, submissions go in submitted/
 CHECK_DIR = BUILD / "nbgrader-check"  # the kit's self-check, apart, so that it never touches a real course
 CHECK_STUDENT = "kit-check"
+PLANTED_STUDENT = CHECK_STUDENT + "-planted"  # hands in the planted wrong answer
 # a translated course: where its solutions are, its course folder, and its self-check's folder
 EDITION_COURSES = {"zh_CN": (NOTEBOOKS / "zh", BUILD / "nbgrader-zh", BUILD / "nbgrader-check-zh")}
 # the planted wrong answer: notebook 01's first exercise with a count no folder of images can have
@@ -271,9 +272,8 @@ def full_points_problems(course_dir: Path, assignment: Assignment, label: str, l
 def planted_problems(course_dir: Path, planted: Assignment, label: str, log=print) -> list[str]:
     """Autograde the planted wrong answer (``PLANTED``): a problem unless it loses exactly its test's points."""
     _, grade_id, _, test_id = PLANTED
-    student = CHECK_STUDENT + "-planted"
-    nbgrader(course_dir, "autograde", planted.name, "--student", student, "--force")
-    scores = auto_scores(course_dir, planted, student)
+    nbgrader(course_dir, "autograde", planted.name, "--student", PLANTED_STUDENT, "--force")
+    scores = auto_scores(course_dir, planted, PLANTED_STUDENT)
     lost = {gid: m - s for gid, (s, m) in scores.items() if s < m}
     log(f"{label}planted wrong answer in {planted.name} {grade_id}: lost {lost}")
     if lost == {test_id: points(planted.source)[test_id]}:
@@ -307,13 +307,12 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
         )
 
     name, grade_id, answer, test_id = PLANTED
-    planted_student = CHECK_STUDENT + "-planted"
-    for student in (CHECK_STUDENT, planted_student):
+    for student in (CHECK_STUDENT, PLANTED_STUDENT):
         nbgrader(course_dir, "db", "student", "add", student)
     for a in assignments:
         shutil.copytree(a.path(course_dir, "source").parent, a.path(course_dir, "submitted", CHECK_STUDENT).parent)
     planted = next(a for a in assignments if a.name == name)
-    plant_wrong_answer(planted.source, planted.path(course_dir, "submitted", planted_student), grade_id, answer)
+    plant_wrong_answer(planted.source, planted.path(course_dir, "submitted", PLANTED_STUDENT), grade_id, answer)
     for a in assignments:
         problems += full_points_problems(course_dir, a, a.name, log)
     problems += planted_problems(course_dir, planted, "", log)
@@ -324,7 +323,7 @@ def check(settings: Settings, course_dir: Path = CHECK_DIR, log=print) -> list[s
     for a in assignments:
         tests, written = point_totals(a.source)
         expected[a.name, CHECK_STUDENT] = (tests, tests + written)
-        expected[a.name, planted_student] = (
+        expected[a.name, PLANTED_STUDENT] = (
             tests - points(a.source)[test_id] if a is planted else 0.0,
             tests + written,
         )
@@ -353,13 +352,12 @@ def check_edition(settings: Settings, language: str = "zh_CN", log=print) -> lis
     log(f"{language}: {len(released)} releases written, {len(problems)} solution lines leaked")
     name, grade_id, answer, _ = PLANTED
     planted = next(a for a in assignments if a.name == name)
-    planted_student = CHECK_STUDENT + "-planted"
-    for student in (CHECK_STUDENT, planted_student):
+    for student in (CHECK_STUDENT, PLANTED_STUDENT):
         nbgrader(course_dir, "db", "student", "add", student)
     shutil.copytree(
         planted.path(course_dir, "source").parent, planted.path(course_dir, "submitted", CHECK_STUDENT).parent
     )
-    plant_wrong_answer(planted.source, planted.path(course_dir, "submitted", planted_student), grade_id, answer)
+    plant_wrong_answer(planted.source, planted.path(course_dir, "submitted", PLANTED_STUDENT), grade_id, answer)
     problems += full_points_problems(course_dir, planted, f"{language} {name}", log)
     problems += planted_problems(course_dir, planted, f"{language}: ", log)
     nbgrader(course_dir, "generate_feedback", name, "--student", CHECK_STUDENT, "--force")

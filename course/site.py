@@ -134,12 +134,11 @@ def site_pages(root: Path) -> dict[str, set[str]]:
 
 
 def outside_links(
-    text: str, page: str, lang: str, root: Path, settings: Settings, shown_by: dict[str, set[str]] | None = None
+    text: str, page: str, lang: str, root: Path, settings: Settings, shown_by: dict[str, set[str]]
 ) -> str:
     """``text`` (markdown of ``page``) with each link to a file that this site does not show made to work: to the
     other language's site where that site shows it, else to the file on the repository's branch. ``shown_by``:
-    :func:`site_pages`, if already listed."""
-    shown_by = site_pages(root) if shown_by is None else shown_by
+    :func:`site_pages`."""
     shown = shown_by[lang]
     others = {k: files for k, files in shown_by.items() if k != lang}
 
@@ -168,9 +167,10 @@ def outside_links(
     return _MD_LINK.sub(one, text)
 
 
-def relink_staged(staged: Path, page: str, lang: str, root: Path, settings: Settings) -> None:
+def relink_staged(
+    staged: Path, page: str, lang: str, root: Path, settings: Settings, shown_by: dict[str, set[str]]
+) -> None:
     """:func:`outside_links` over a staged page: a markdown file, or a notebook's markdown cells."""
-    shown_by = site_pages(root)  # listed once per page, not once per cell
     if staged.suffix == ".ipynb":
         notebook = json.loads(staged.read_text(encoding="utf-8"))
         for cell in notebook["cells"]:
@@ -255,10 +255,12 @@ def stage(settings: Settings, root: Path = ROOT, stage_dir: Path = STAGE, lang: 
             folded = answers.fold_answers(json.loads(staged.read_text()), solution, WORKED_ANSWER[lang])
             staged.write_text(json.dumps(folded, indent=1, ensure_ascii=False) + "\n")
     bilingual = all((root / FRONT[k]).exists() for k in SITE_FOLDERS)
+    shown_by = site_pages(root)  # listed once for the whole site
     for path in shown:
-        relink_staged(stage_dir / path.relative_to(root), path.relative_to(root).as_posix(), lang, root, settings)
+        page = path.relative_to(root).as_posix()
+        relink_staged(stage_dir / page, page, lang, root, settings, shown_by)
         if bilingual:
-            add_switch(stage_dir / path.relative_to(root), path.relative_to(root).as_posix(), lang)
+            add_switch(stage_dir / page, page, lang)
     vendor.copy_mathjax(stage_dir / STATIC / "mathjax")
     # JSON is YAML: the settings files need no YAML writer
     (stage_dir / "_toc.yml").write_text(json.dumps(toc(root, lang), indent=1))

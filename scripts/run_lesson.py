@@ -144,7 +144,8 @@ def execute_all(
 
 
 def where_the_seconds_go(runs: dict[Path, Run], slowest: int) -> str:
-    """The ``slowest`` cells of all the runs, then each notebook's seconds outside its cells (kernel start-up)."""
+    """The ``slowest`` cells of all the runs, then the seconds spent outside the cells, all notebooks together
+    (kernels starting and stopping)."""
     cells = sorted((c for r in runs.values() for c in r.cells), key=lambda c: -c.seconds)
     total = sum(r.seconds for r in runs.values())
     lines = [f"\nthe {min(slowest, len(cells))} slowest cells, of {total:.0f} s of notebooks in all:"]
