@@ -29,7 +29,14 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
-from tutorial_utils.paths import lesson_notebooks, solution_notebooks
+from tutorial_utils.paths import (
+    BEST_CHECKPOINT,
+    HISTORY_FILE,
+    INDEX_FILE,
+    LAST_CHECKPOINT,
+    lesson_notebooks,
+    solution_notebooks,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -182,7 +189,7 @@ def main() -> None:
     run_dir = args.run_dir.resolve()
     os.environ["TUTORIAL_RUN_DIR"] = str(run_dir)  # the kernels inherit it: every notebook shares this run
     if not (args.only or args.notebooks):
-        for stale in ("best.pt", "last.pt", "history.json", "index.npz"):
+        for stale in (BEST_CHECKPOINT, LAST_CHECKPOINT, HISTORY_FILE, INDEX_FILE):
             (run_dir / stale).unlink(missing_ok=True)  # start clean, so the run repeats the lesson exactly
     paths = lesson_notebooks()
     if args.update_stored or args.with_solutions:
@@ -202,7 +209,7 @@ def main() -> None:
         print(f"  {results[path].seconds:6.1f} s  {path.relative_to(ROOT).as_posix()}")
     if args.slowest:
         print(where_the_seconds_go(results, args.slowest))
-    history = run_dir / "history.json"
+    history = run_dir / HISTORY_FILE
     if history.is_file():
         h = json.loads(history.read_text())["history"]
         print(
