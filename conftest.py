@@ -8,9 +8,7 @@
    ``<run dir>/<worker id>``, so two workers never write the same model or index, and one thread, it and the
    kernels it starts (unless ``OMP_NUM_THREADS`` says otherwise): on a 2-core machine four one-thread workers
    keep both cores busy, where two-thread processes side by side stall each other.
-4. Notebooks are collected before the unit tests: they are the long files, and with ``--dist loadfile`` the
-   short unit-test files then fill the workers' last minutes instead of one long notebook starting last.
-5. The Chinese editions (``notebooks/zh``, ``notebooks/zh_TW``) are not run: their code cells and outputs are the
+4. The Chinese editions (``notebooks/zh``, ``notebooks/zh_TW``) are not run: their code cells and outputs are the
    English ones, which tests/course/test_translation.py checks cell by cell, so nbval runs the English only.
 """
 
@@ -37,8 +35,3 @@ def pytest_configure(config: pytest.Config) -> None:
     import torch
 
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Notebooks first, each file's items kept in their order (see the module docstring)."""
-    items.sort(key=lambda item: item.path.suffix != ".ipynb")
